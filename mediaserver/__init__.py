@@ -1,0 +1,55 @@
+"""mediaserver: catalog a media library, pre-transcode it to HLS, play it in the browser.
+
+`create_app(config)` is the application factory (the Flask tutorial's pattern): configuration from the
+environment (`mediaserver.config`), overridden by `config` when given (tests do this).
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from redis import Redis
+from rq import Queue
+
+from . import config as config_module
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app.
+
+    `config` overrides settings read from the environment; an `INSTANCE_PATH` key moves the instance
+    folder (secret key, default SQLite database and data dir). Raises `ConfigError` on bad settings.
+    """
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("MEDIASERVER_INSTANCE")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.from_environment(app.instance_path))
+    app.config.update(config)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    app.redis = Redis.from_url(app.config["REDIS_URL"])
+    app.task_queue = Queue(app.config["RQ_QUEUE"], connection=app.redis)
+
+    from . import cli, db
+    from .web import admin, auth, errors, library, playback
+
+    db.init_app(app)
+    cli.init_app(app)
+    for module in (errors, auth, library, playback, admin):
+        module.init_app(app)
+    return app

@@ -1,0 +1,86 @@
+"""`flask --app mediaserver scan` and `... transcode`: thin wrappers around the scanner and the job queue."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from functools import partial
+
+import click
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+from sqlalchemy import select
+
+from . import settings
+from .db import get_db
+from .models import MediaFile
+from .scanner.probe import probe
+from .scanner.scan import list_media, resolve_targets, scan
+from .transcode import jobs
+
+
+@click.command("scan")
+@click.argument("paths", nargs=-1, type=click.Path())
+def scan_command(paths: tuple[str, ...]) -> None:
+    """Catalog the library (MEDIASERVER_LIBRARY), or only PATHS.
+
+    Probes new and changed files once each, removes vanished ones, and prints
+    `added N, updated N, unchanged N, removed N, failed N`. Exit status 1 when a folder does not exist.
+    """
+    roots = current_app.config["LIBRARY_ROOTS"]
+    if not paths and not roots:
+        raise click.ClickException("no library to scan: set MEDIASERVER_LIBRARY or give a PATH")
+    try:
+        targets = resolve_targets(list(paths), roots)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    total = sum(1 for target in targets for _ in list_media(target))
+    db = get_db()
+    probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
+    with click.progressbar(length=total, label="Scanning", file=sys.stderr, show_pos=True) as bar:
+        summary = scan(db, targets, probe_fn, progress=lambda _path: bar.update(1))
+    for folder in summary.removed_output_dirs:
+        shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
+    if summary.added_ids and settings.auto_transcode(db):
+        queued = _enqueue_ids(summary.added_ids)
+        click.echo(f"queued {queued} transcode job(s); run `python worker.py` to process them", err=True)
+    click.echo(summary.line())
+
+
+@click.command("transcode")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "all_files", is_flag=True, help="Every readable file that has no HLS ladder yet.")
+def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
+    """Queue HLS ladder jobs for media files IDS (or --all); a worker runs them."""
+    if not ids and not all_files:
+        raise click.UsageError("give media file ids or --all")
+    if all_files:
+        db = get_db()
+        ids = tuple(m.id for m in db.scalars(select(MediaFile).where(MediaFile.status == "ok").order_by(MediaFile.id))
+                    if m.ready_job is None)
+    queued = _enqueue_ids(list(ids))
+    click.echo(f"queued {queued} transcode job(s)")
+
+
+def _enqueue_ids(ids: list[int]) -> int:
+    db = get_db()
+    queued = 0
+    for media_id in ids:
+        media = db.get(MediaFile, media_id)
+        if media is None:
+            click.echo(f"media file {media_id} doesn't exist", err=True)
+            continue
+        try:
+            jobs.enqueue(db, media)
+        except ValueError as exc:
+            click.echo(f"skipped: {exc}", err=True)
+            continue
+        except RedisError as exc:
+            raise click.ClickException(f"cannot reach Redis at {current_app.config['REDIS_URL']}: {exc}") from None
+        queued += 1
+    return queued
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(scan_command)
+    app.cli.add_command(transcode_command)

@@ -1,0 +1,105 @@
+"""Configuration read from the environment, validated once at start.
+
+Every setting has an environment variable of the same name; `docs/` and the README list them.
+A bad value raises `ConfigError` whose message names the variable, so `make run` fails with a
+sentence a person can act on instead of a stack trace deep inside a request.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .exceptions import ConfigError
+
+#: Signed stream URLs live this long unless `MEDIASERVER_TOKEN_TTL_S` says otherwise (s).
+#: Short on purpose: the player re-issues its URLs before they expire (see static/js/player.js).
+DEFAULT_TOKEN_TTL_S = 15 * 60
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be one of 1/0/true/false/yes/no/on/off, got {raw!r}")
+
+
+def load_secret_key(instance_path: str) -> str:
+    """Return `SECRET_KEY`, or the key kept in `<instance>/secret_key` (created once, mode 0600)."""
+    key = _env("SECRET_KEY")
+    if key is not None:
+        if len(key) < 16:
+            raise ConfigError("SECRET_KEY must be at least 16 characters long")
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the app's configuration mapping from `os.environ`.
+
+    Returns a dict of Flask config keys. Raises `ConfigError` naming the variable on a bad value.
+    """
+    instance = Path(instance_path)
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'mediaserver.db'}")
+    if "://" not in database_url:
+        raise ConfigError(f"DATABASE_URL must be an SQLAlchemy URL such as sqlite:///path.db, got {database_url!r}")
+
+    redis_url = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}")
+
+    library = [p for p in (_env("MEDIASERVER_LIBRARY", "") or "").split(os.pathsep) if p]
+    for folder in library:
+        if not Path(folder).is_dir():
+            raise ConfigError(f"MEDIASERVER_LIBRARY names {folder!r}, which is not a folder")
+
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "LIBRARY_ROOTS": [str(Path(p).resolve()) for p in library],
+        "DATA_DIR": str(Path(_env("MEDIASERVER_DATA_DIR", str(instance / "data"))).resolve()),
+        "TOKEN_TTL_S": _positive_int("MEDIASERVER_TOKEN_TTL_S", DEFAULT_TOKEN_TTL_S),
+        "RQ_QUEUE": _env("MEDIASERVER_QUEUE", "transcode"),
+        "FFMPEG": _tool("MEDIASERVER_FFMPEG", "ffmpeg"),
+        "FFPROBE": _tool("MEDIASERVER_FFPROBE", "ffprobe"),
+        "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),
+        "AUTO_TRANSCODE_DEFAULT": _flag("MEDIASERVER_AUTO_TRANSCODE", True),
+    }
+
+
+def _tool(name: str, default: str) -> str:
+    value = _env(name, default)
+    if shutil.which(value) is None:
+        raise ConfigError(f"{name}: {value!r} is not an executable on PATH (install ffmpeg: see external_tools.txt)")
+    return value

@@ -1,0 +1,93 @@
+"""The database: one engine per app, one session per request (flaskr's `get_db` pattern), Alembic migrations."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; SQLite gets WAL and a 30 s busy timeout so the web and the worker can share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised on every connect
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def get_db() -> Session:
+    """The request's (or job's) session, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = current_app.extensions["sessionmaker"]()
+    return g.db
+
+
+def new_session() -> Session:
+    """A session of its own, for work outside a request (RQ jobs); close it when done."""
+    return current_app.extensions["sessionmaker"]()
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Bring the database at `url` to the newest migration (Alembic `upgrade head`)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+@click.group("db")
+def db_cli() -> None:
+    """Database migrations."""
+
+
+@db_cli.command("upgrade")
+def upgrade_command() -> None:
+    """Apply every pending migration (any database: SQLite, PostgreSQL, ...)."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("database is at the newest migration")
+
+
+def init_app(app: Flask) -> None:
+    """Bind the engine and session factory, register teardown and `flask db upgrade`.
+
+    An SQLite database is brought to head here, on start; other databases are migrated with
+    `flask --app mediaserver db upgrade` (so that several app processes never race on DDL).
+    """
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["engine"] = engine
+    app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # A forked RQ work-horse must not reuse the parent's pooled connections (SQLAlchemy pooling docs).
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    if url.startswith("sqlite") and app.config.get("MIGRATE_ON_START", True):
+        upgrade(url)
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(db_cli)

@@ -1,0 +1,22 @@
+"""Named errors a user or an operator can hit; the web layer turns them into JSON or page messages."""
+from __future__ import annotations
+
+
+class MediaServerError(Exception):
+    """Base class of the project's own errors."""
+
+
+class ConfigError(MediaServerError):
+    """A setting from the environment is missing or malformed; the message names the variable."""
+
+
+class ProbeError(MediaServerError):
+    """ffprobe could not read a file; the message is ffprobe's own reason."""
+
+
+class TranscodeError(MediaServerError):
+    """ffmpeg failed or stopped short; the message holds ffmpeg's last error lines."""
+
+
+class TokenError(MediaServerError):
+    """A stream token is missing, tampered with, expired or for another title."""

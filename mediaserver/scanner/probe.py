@@ -1,0 +1,164 @@
+"""The one ffprobe call (I/O edge) and its JSON turned into typed facts (pure `parse_probe`)."""
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..exceptions import ProbeError
+
+
+@dataclass
+class StreamInfo:
+    """One stream; units as in `mediaserver.models.Stream` (fps in frames/s, sample_rate in Hz)."""
+
+    index: int
+    type: str
+    codec: str | None = None
+    profile: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    channels: int | None = None
+    sample_rate: int | None = None
+    language: str | None = None
+    title: str | None = None
+    is_default: bool = False
+    bit_rate: int | None = None
+    duration_ms: int | None = None
+    sample_aspect_ratio: str | None = None
+    field_order: str | None = None
+    rotation: int | None = None
+    attached_pic: bool = False
+
+
+@dataclass
+class ProbeResult:
+    """ffprobe's `format` and `streams`: container name, duration in ms, bit rate in bit/s."""
+
+    container: str | None
+    duration_ms: int | None
+    bit_rate: int | None
+    streams: list[StreamInfo] = field(default_factory=list)
+
+
+def run_ffprobe(path: str, *, ffprobe: str = "ffprobe", timeout_s: float = 60) -> dict:
+    """Run `ffprobe -show_format -show_streams` on `path` once and return its JSON.
+
+    Raises ProbeError with ffprobe's own message when it fails, times out or prints no JSON.
+    """
+    cmd = [ffprobe, "-v", "error", "-hide_banner", "-show_format", "-show_streams", "-of", "json", path]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProbeError(f"ffprobe did not finish within {timeout_s:g} s") from None
+    stderr = proc.stderr.decode("utf-8", "replace").strip()
+    if proc.returncode != 0:
+        raise ProbeError(_last_lines(stderr) or f"ffprobe exited with status {proc.returncode}")
+    try:
+        return json.loads(proc.stdout or b"{}")
+    except json.JSONDecodeError as exc:
+        raise ProbeError(f"ffprobe printed no valid JSON: {exc}") from None
+
+
+def probe(path: str, *, ffprobe: str = "ffprobe", timeout_s: float = 60) -> ProbeResult:
+    """Probe a file: `run_ffprobe` + `parse_probe`. Raises ProbeError (also when no stream is usable)."""
+    return parse_probe(run_ffprobe(path, ffprobe=ffprobe, timeout_s=timeout_s))
+
+
+def parse_probe(data: dict) -> ProbeResult:
+    """Turn ffprobe's JSON into a ProbeResult. Raises ProbeError when the file has no audio or video."""
+    fmt = data.get("format") or {}
+    streams = [_stream(s) for s in data.get("streams") or []]
+    if not any(s.type in ("video", "audio") for s in streams):
+        raise ProbeError("no audio or video stream found")
+    duration_s = _float(fmt.get("duration"))
+    return ProbeResult(
+        container=fmt.get("format_name"),
+        duration_ms=round(duration_s * 1000) if duration_s is not None else None,
+        bit_rate=_int(fmt.get("bit_rate")),
+        streams=streams,
+    )
+
+
+def _stream(s: dict) -> StreamInfo:
+    tags = {k.lower(): v for k, v in (s.get("tags") or {}).items()}
+    disposition = s.get("disposition") or {}
+    kind = s.get("codec_type") or "unknown"
+    fps = None
+    if kind == "video":
+        fps = _rate(s.get("avg_frame_rate")) or _rate(s.get("r_frame_rate"))
+    return StreamInfo(
+        index=int(s.get("index", 0)),
+        type=kind,
+        codec=s.get("codec_name"),
+        profile=s.get("profile"),
+        width=_int(s.get("width")),
+        height=_int(s.get("height")),
+        fps=round(fps, 3) if fps else None,
+        channels=_int(s.get("channels")),
+        sample_rate=_int(s.get("sample_rate")),
+        language=tags.get("language"),
+        title=tags.get("title"),
+        is_default=bool(disposition.get("default")),
+        bit_rate=_int(s.get("bit_rate")),
+        duration_ms=_stream_duration_ms(s, tags),
+        sample_aspect_ratio=s.get("sample_aspect_ratio"),
+        field_order=s.get("field_order"),
+        rotation=_rotation(s, tags),
+        attached_pic=bool(disposition.get("attached_pic")),
+    )
+
+
+def _rotation(s: dict, tags: dict) -> int | None:
+    """Clockwise display rotation in degrees, from the display matrix side data or the old `rotate` tag."""
+    for side in s.get("side_data_list") or []:
+        if "rotation" in side:
+            return int(-float(side["rotation"])) % 360
+    if "rotate" in tags:
+        return int(float(tags["rotate"])) % 360
+    return None
+
+
+def _stream_duration_ms(s: dict, tags: dict) -> int | None:
+    """The stream's duration in ms: ffprobe's `duration`, else Matroska's `DURATION` tag (HH:MM:SS.fff)."""
+    seconds = _float(s.get("duration"))
+    if seconds is None and "duration" in tags:
+        parts = str(tags["duration"]).split(":")
+        try:
+            seconds = sum(float(p) * 60 ** i for i, p in enumerate(reversed(parts)))
+        except ValueError:
+            seconds = None
+    return round(seconds * 1000) if seconds is not None else None
+
+
+def _rate(text: str | None) -> float | None:
+    if not text or "/" not in text:
+        return None
+    num, _, den = text.partition("/")
+    try:
+        if int(den) == 0 or int(num) == 0:
+            return None
+        rate = float(Fraction(int(num), int(den)))
+    except ValueError:
+        return None
+    return rate if rate < 1000 else None  # 90000/1 is a timebase, not a frame rate (cover art)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _last_lines(text: str, n: int = 5) -> str:
+    return "\n".join(text.splitlines()[-n:])

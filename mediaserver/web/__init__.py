@@ -1,0 +1,1 @@
+"""HTTP layer: one blueprint per feature, each with `init_app(app)`. Routes stay thin."""

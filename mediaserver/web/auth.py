@@ -1,0 +1,179 @@
+"""Accounts: login/logout (pages and JSON), first-run admin set-up, `flask users create`.
+
+Passwords are hashed with werkzeug (`generate_password_hash`, scrypt by default). The session cookie
+holds the user id, signed with SECRET_KEY.
+"""
+from __future__ import annotations
+
+import functools
+
+import click
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import get_db
+from ..models import User
+from .errors import error_response
+
+bp = Blueprint("auth", __name__)
+
+USERNAME_MAX = 64
+PASSWORD_MIN = 8
+
+
+def create_user(username: str, password: str, is_admin: bool = False) -> User:
+    """Add a user. Raises ValueError for a bad name or a short password, or a taken name."""
+    username = username.strip()
+    if not username or len(username) > USERNAME_MAX:
+        raise ValueError(f"the user name must be 1 to {USERNAME_MAX} characters")
+    if len(password) < PASSWORD_MIN:
+        raise ValueError(f"the password must be at least {PASSWORD_MIN} characters")
+    db = get_db()
+    user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin)
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise ValueError(f"the user name {username!r} is taken") from None
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = get_db().scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def has_users() -> bool:
+    return bool(get_db().scalar(select(func.count()).select_from(User)))
+
+
+def login_required(view):
+    """A logged-in user, or 401 JSON for `/api/...`, or a redirect to the login page."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.user is None:
+            if request.path.startswith("/api/"):
+                return error_response(401, "log in first")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view):
+    """Like `login_required`, and 403 for a user who is not an admin."""
+    @functools.wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not g.user.is_admin:
+            abort(403, "admins only")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_app_request
+def load_user() -> None:
+    user_id = session.get("user_id")
+    g.user = get_db().get(User, user_id) if user_id is not None else None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("library.index")
+
+
+@bp.route("/login", methods=("GET", "POST"))
+def login():
+    if not has_users():
+        return redirect(url_for("auth.setup"))
+    if request.method == "POST":
+        user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong user name or password.")
+    return render_template("login.html"), (401 if request.method == "POST" else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup", methods=("GET", "POST"))
+def setup():
+    """One-time page that creates the first (admin) account; gone once any user exists."""
+    if has_users():
+        return redirect(url_for("auth.login"))
+    if request.method == "POST":
+        if request.form.get("password") != request.form.get("password2"):
+            flash("The two passwords differ.")
+        else:
+            try:
+                user = create_user(request.form.get("username", ""), request.form.get("password", ""), True)
+            except ValueError as exc:
+                flash(str(exc).capitalize() + ".")
+            else:
+                session.clear()
+                session["user_id"] = user.id
+                return redirect(url_for("library.index"))
+    return render_template("setup.html")
+
+
+@bp.post("/api/auth/login")
+def api_login():
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
+            or not isinstance(data.get("password"), str):
+        return error_response(400, 'send JSON {"username": "...", "password": "..."}')
+    user = authenticate(data["username"], data["password"])
+    if user is None:
+        return error_response(401, "wrong user name or password")
+    session.clear()
+    session["user_id"] = user.id
+    return {"user": user.to_json()}
+
+
+@bp.post("/api/auth/logout")
+def api_logout():
+    session.clear()
+    return {"ok": True}
+
+
+@bp.get("/api/auth/me")
+@login_required
+def api_me():
+    return {"user": g.user.to_json()}
+
+
+@click.group("users")
+def users_cli() -> None:
+    """Manage accounts."""
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help=f"At least {PASSWORD_MIN} characters; prompted for when left out.")
+@click.option("--admin", is_flag=True, help="May change settings and start scans.")
+def create_user_command(name: str, password: str, admin: bool) -> None:
+    """Create the account NAME."""
+    try:
+        user = create_user(name, password, admin)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {'admin ' if user.is_admin else ''}user {user.username!r} (id {user.id})")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,118 @@
+"""The library: JSON API over media files and their transcode state, and the pages that show them."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, render_template, request
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..db import get_db
+from ..models import MediaFile
+from ..transcode import jobs
+from .auth import login_required
+from .errors import error_response
+
+bp = Blueprint("library", __name__)
+
+PER_PAGE_DEFAULT = 50
+PER_PAGE_MAX = 500
+
+
+def stream_json(s) -> dict:
+    return {
+        "index": s.index, "type": s.type, "codec": s.codec, "profile": s.profile,
+        "width": s.width, "height": s.height, "fps": s.fps, "channels": s.channels,
+        "sample_rate": s.sample_rate, "language": s.language, "title": s.title,
+        "default": s.is_default, "bit_rate": s.bit_rate, "attached_pic": s.attached_pic,
+    }
+
+
+def transcode_json(media: MediaFile) -> dict:
+    """`status` is `none`, `queued`, `running`, `succeeded` or `failed`; `progress` in percent."""
+    job = media.latest_job
+    ready = media.ready_job
+    return {
+        "status": job.status if job else "none",
+        "progress": job.progress if job else 0.0,
+        "error": job.error if job else None,
+        "playable": ready is not None,
+    }
+
+
+def media_json(media: MediaFile) -> dict:
+    """The API shape of a media file (docs/API.md). Sizes in bytes, durations in ms, bit rates in bit/s."""
+    return {
+        "id": media.id, "path": media.path, "size": media.size, "status": media.status,
+        "error": media.error, "container": media.container, "duration_ms": media.duration_ms,
+        "bit_rate": media.bit_rate, "streams": [stream_json(s) for s in media.streams],
+        "transcode": transcode_json(media),
+    }
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, f"{name} must be a whole number, got {raw!r}")
+    if not lo <= value <= hi:
+        abort(400, f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def get_media_or_404(media_id: int) -> MediaFile:
+    media = get_db().get(MediaFile, media_id)
+    if media is None:
+        abort(404, f"media file {media_id} doesn't exist")
+    return media
+
+
+@bp.get("/api/library/media-files")
+@login_required
+def api_media_files():
+    page = _int_arg("page", 1, 1, 10**9)
+    per_page = _int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    db = get_db()
+    total = db.scalar(select(func.count()).select_from(MediaFile))
+    items = db.scalars(select(MediaFile).options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
+                       .order_by(MediaFile.path, MediaFile.id).limit(per_page).offset((page - 1) * per_page))
+    return {"items": [media_json(m) for m in items], "total": total, "page": page, "per_page": per_page}
+
+
+@bp.get("/api/media-files/<int:media_id>")
+@login_required
+def api_media_file(media_id: int):
+    return media_json(get_media_or_404(media_id))
+
+
+@bp.post("/api/media-files/<int:media_id>/transcode")
+@login_required
+def api_transcode(media_id: int):
+    media = get_media_or_404(media_id)
+    try:
+        job = jobs.enqueue(get_db(), media)
+    except ValueError as exc:
+        return error_response(409, str(exc))
+    except RedisError as exc:
+        current_app.logger.warning("cannot enqueue: %s", exc)
+        return error_response(503, "the job queue (Redis) is not reachable; is redis-server running?")
+    return {"job_id": job.rq_job_id, "status": job.status}, 202
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("library.html")
+
+
+@bp.get("/media/<int:media_id>")
+@login_required
+def detail(media_id: int):
+    media = get_media_or_404(media_id)
+    return render_template("detail.html", media=media, info=media_json(media))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

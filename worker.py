@@ -1,0 +1,29 @@
+"""Run an RQ worker on the app's queue with the app preloaded.
+
+    python worker.py            # run until stopped
+    python worker.py --burst    # exit when the queue is empty
+
+`rq worker --url $REDIS_URL transcode` works as well: the job then builds the app itself.
+"""
+from __future__ import annotations
+
+import argparse
+
+from rq import Worker
+
+from mediaserver import create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    args = parser.parse_args(argv)
+    app = create_app()
+    with app.app_context():
+        worker = Worker([app.task_queue], connection=app.redis)
+        worker.work(burst=args.burst, with_scheduler=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
