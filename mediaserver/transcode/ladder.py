@@ -76,7 +76,7 @@ def plan_ladder(src: SourceVideo) -> list[Rung]:
     """
     disp_w, disp_h = display_size(src)
     aspect = Fraction(disp_w, disp_h)
-    heights = [h for h in RUNG_HEIGHTS if h <= disp_h] or [_even(disp_h)]
+    heights = [h for h in RUNG_HEIGHTS if h <= disp_h] or [max(2, disp_h - disp_h % 2)]
     rungs = []
     for height in heights:
         width = _even(aspect * height)

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the missing external tools (see external_tools.txt) with apt.
+# Usage: scripts/ensure-tools.sh [ffmpeg] [redis] [chromium]
+set -euo pipefail
+missing=()
+for tool in "$@"; do
+  case "$tool" in
+    ffmpeg)   bins="ffmpeg ffprobe";          pkgs="ffmpeg" ;;
+    redis)    bins="redis-server redis-cli";  pkgs="redis-server redis-tools" ;;
+    chromium) bins="chromium";                pkgs="chromium" ;;
+    *) echo "ensure-tools: unknown tool '$tool'" >&2; exit 2 ;;
+  esac
+  for bin in $bins; do
+    if ! command -v "$bin" >/dev/null 2>&1; then missing+=($pkgs); break; fi
+  done
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "ensure-tools: installing with apt: ${missing[*]}" >&2
+if [ "$(id -u)" = 0 ]; then sudo=""
+elif command -v sudo >/dev/null 2>&1; then sudo="sudo"
+else echo "ensure-tools: ${missing[*]} missing; install them (external_tools.txt) or run as root" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

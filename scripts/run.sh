@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# `make run`: migrate, scan (a demo library when MEDIASERVER_LIBRARY is unset), one worker, the web server.
+set -euo pipefail
+venv="${VENV:-.venv}"
+if [ -z "${MEDIASERVER_LIBRARY:-}" ]; then
+  export MEDIASERVER_LIBRARY="$PWD/instance/demo-library"
+  bash scripts/make-demo-library.sh "$MEDIASERVER_LIBRARY"
+fi
+"$venv/bin/flask" --app mediaserver db upgrade
+"$venv/bin/flask" --app mediaserver scan
+"$venv/bin/python" worker.py &
+worker=$!
+trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+echo "open http://${HOST:-127.0.0.1}:${PORT:-5000}/ (library: $MEDIASERVER_LIBRARY)" >&2
+"$venv/bin/flask" --app mediaserver run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
