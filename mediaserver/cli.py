@@ -8,6 +8,7 @@ from functools import partial
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from .transcode import jobs
 
 @click.command("scan")
 @click.argument("paths", nargs=-1, type=click.Path())
+@with_appcontext
 def scan_command(paths: tuple[str, ...]) -> None:
     """Catalog the library (MEDIASERVER_LIBRARY), or only PATHS.
 
@@ -50,6 +52,7 @@ def scan_command(paths: tuple[str, ...]) -> None:
 @click.command("transcode")
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all", "all_files", is_flag=True, help="Every readable file that has no HLS ladder yet.")
+@with_appcontext
 def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
     """Queue HLS ladder jobs for media files IDS (or --all); a worker runs them."""
     if not ids and not all_files:

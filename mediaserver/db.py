@@ -8,6 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
+from flask.cli import AppGroup
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -61,9 +62,8 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "head")
 
 
-@click.group("db")
-def db_cli() -> None:
-    """Database migrations."""
+db_cli = AppGroup("db", help="Database migrations.")
+
 
 
 @db_cli.command("upgrade")

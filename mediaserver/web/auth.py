@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 
 import click
+from flask.cli import AppGroup
 from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -155,9 +156,8 @@ def api_me():
     return {"user": g.user.to_json()}
 
 
-@click.group("users")
-def users_cli() -> None:
-    """Manage accounts."""
+users_cli = AppGroup("users", help="Manage accounts.")
+
 
 
 @users_cli.command("create")

@@ -1,0 +1,128 @@
+"""`flask scan` on the real clips in ../shared/media, with real ffprobe processes (counted)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from mediaserver import create_app
+from mediaserver.db import get_db
+from mediaserver.models import MediaFile
+from tests.helpers import MEDIA, app_config, clip
+
+
+@pytest.fixture
+def counting_ffprobe(tmp_path):
+    """An `ffprobe` that appends one line to a log per process, then runs the real one."""
+    log = tmp_path / "ffprobe-calls.log"
+    shim = tmp_path / "ffprobe-counting"
+    shim.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{shutil.which("ffprobe")}" "$@"\n')
+    shim.chmod(0o755)
+    return shim, lambda: len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.fixture
+def scan_app(tmp_path, counting_ffprobe, redis_db):
+    shim, _ = counting_ffprobe
+    return create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(MEDIA)], FFPROBE=str(shim)))
+
+
+def media_files(app):
+    with app.app_context():
+        return {m.path: m for m in get_db().scalars(select(MediaFile).options(selectinload(MediaFile.streams)))}
+
+
+def independent_probe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                         capture_output=True, check=True).stdout
+    return json.loads(out)
+
+
+def test_scan_catalogs_every_clip_with_ffprobes_facts(scan_app, counting_ffprobe):
+    _, calls = counting_ffprobe
+    result = scan_app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0, result.output
+    files = media_files(scan_app)
+    media_on_disk = [p for p in MEDIA.rglob("*") if p.is_file() and p.suffix not in (".md", ".srt", ".vtt")]
+    assert len(files) == len(media_on_disk) == calls()
+    assert result.output.strip().splitlines()[-1] == f"added {len(files) - 1}, updated 0, unchanged 0, removed 0, failed 1"
+    for rel, media in files.items():
+        assert media.root == str(MEDIA) and media.size == os.path.getsize(MEDIA / rel)
+        if media.status == "failed":
+            continue
+        truth = independent_probe(MEDIA / rel)
+        assert media.container == truth["format"]["format_name"]
+        assert media.duration_ms == round(float(truth["format"]["duration"]) * 1000)
+        assert [(s.index, s.type, s.codec) for s in media.streams] == \
+               [(s["index"], s["codec_type"], s.get("codec_name")) for s in truth["streams"]]
+        for stored, real in zip(media.streams, truth["streams"]):
+            assert (stored.width, stored.height) == (real.get("width"), real.get("height"))
+            assert stored.channels == real.get("channels")
+            tags = {k.lower(): v for k, v in (real.get("tags") or {}).items()}  # MKV writes LANGUAGE
+            assert stored.language == tags.get("language")
+
+
+def test_multitrack_mkv_keeps_languages_and_titles(scan_app):
+    scan_app.test_cli_runner().invoke(args=["scan", str(clip("video/friday_multitrack.mkv"))])
+    media = media_files(scan_app)["video/friday_multitrack.mkv"]
+    audio = [(s.codec, s.language) for s in media.streams if s.type == "audio"]
+    assert audio == [("aac", "eng"), ("mp3", "fra")]
+    assert [s.codec for s in media.streams if s.type == "subtitle"] == ["subrip", "ass"]
+
+
+def test_unreadable_file_is_recorded_with_ffprobes_reason_and_the_scan_goes_on(scan_app):
+    result = scan_app.test_cli_runner().invoke(args=["scan", str(MEDIA / "broken"), str(MEDIA / "audio")])
+    assert result.exit_code == 0
+    files = media_files(scan_app)
+    broken = files["broken/sample_malformed_free_box.mp4"]
+    assert broken.status == "failed"
+    assert "Invalid data found when processing input" in broken.error
+    assert files["audio/bear.flac"].status == "ok"
+    assert files["broken/flower_truncated.mp4"].status == "ok"  # probes fine; decoding fails later
+
+
+def test_rescan_starts_no_ffprobe(scan_app, counting_ffprobe):
+    _, calls = counting_ffprobe
+    runner = scan_app.test_cli_runner()
+    runner.invoke(args=["scan"])
+    first = calls()
+    result = runner.invoke(args=["scan"])
+    assert result.exit_code == 0
+    assert calls() == first
+    assert result.output.strip().splitlines()[-1] == f"added 0, updated 0, unchanged {first}, removed 0, failed 0"
+
+
+def test_changed_and_vanished_files(tmp_path, counting_ffprobe, redis_db):
+    shim, calls = counting_ffprobe
+    library = tmp_path / "library"
+    library.mkdir()
+    for name in ("flower.mp4", "friday.mp4"):
+        shutil.copy(clip(f"video/{name}"), library / name)
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], FFPROBE=str(shim)))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["scan"]).output.strip().endswith("added 2, updated 0, unchanged 0, removed 0, failed 0")
+    os.utime(library / "flower.mp4", (1_000_000, 1_000_000))
+    (library / "friday.mp4").unlink()
+    before = calls()
+    result = runner.invoke(args=["scan"])
+    assert result.output.strip().endswith("added 0, updated 1, unchanged 0, removed 1, failed 0")
+    assert calls() == before + 1
+    assert list(media_files(app)) == ["flower.mp4"]
+
+
+def test_missing_root_fails_with_a_message(scan_app):
+    result = scan_app.test_cli_runner().invoke(args=["scan", "/no/such/folder"])
+    assert result.exit_code != 0
+    assert "/no/such/folder" in result.output
+
+
+def test_library_variable_naming_a_missing_folder_is_a_clear_error(tmp_path):
+    env = dict(os.environ, MEDIASERVER_LIBRARY="/no/such/library", MEDIASERVER_INSTANCE=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "mediaserver", "scan"], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "MEDIASERVER_LIBRARY" in proc.stderr and "/no/such/library" in proc.stderr
