@@ -74,6 +74,12 @@ def hls_file(media_id: int, token: str, subpath: str):
     return response
 
 
+@bp.get("/hls/<path:rest>")
+def hls_without_token(rest: str):
+    """Any other `/hls/...` URL lacks the `<id>/<token>/` prefix."""
+    return error_response(403, "missing stream token: ask /api/media-files/<id>/playback for a URL")
+
+
 @bp.get("/watch/<int:media_id>")
 @login_required
 def watch(media_id: int):

@@ -23,7 +23,7 @@
     return body;
   }
 
-  function start(url) {
+  function start() {
     video.play().catch(() => {
       video.muted = true;  // autoplay with sound is blocked until the user interacts
       video.play().then(() => say("Muted by the browser's autoplay policy: unmute in the controls.")).catch(() => {});
@@ -31,7 +31,8 @@
   }
 
   function fillLevels(hls) {
-    hls.levels.forEach((level, i) => {
+    // hls.js orders levels by ascending bit rate; the menu lists the tallest first.
+    hls.levels.map((level, i) => [level, i]).reverse().forEach(([level, i]) => {
       const option = document.createElement("option");
       option.value = String(i);
       option.textContent = level.height + "p (" + Math.round(level.bitrate / 1000) + " kb/s)";

@@ -1,0 +1,55 @@
+"""A person's path in headless Chromium: log in, open a transcoded title, watch it play through hls.js."""
+import pytest
+
+from tests.helpers import PASSWORD, media_id
+
+BBB = "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4"
+PLAYING_PAST = "(t) => { const v = document.querySelector('video'); return v && v.currentTime > t; }"
+
+
+def log_in(page, base):
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+
+
+def test_log_in_open_a_title_and_watch_it_play(page, live_server, ladder_app):
+    log_in(page, live_server)
+    row = page.locator("#library tr", has_text="bbb_h264_aac_720p_30s.mp4")
+    row.get_by_role("link", name="Play").click()
+    page.wait_for_url(f"{live_server}/watch/{media_id(ladder_app, BBB)}")
+    page.wait_for_function(PLAYING_PAST, arg=3, timeout=30_000)
+    options = page.locator("#quality option").all_text_contents()
+    assert options[0] == "Auto" and [o.split(" ")[0] for o in options[1:]] == ["720p", "480p", "360p"]
+    errors = page.evaluate("document.querySelector('video').error")
+    assert errors is None
+
+
+@pytest.mark.parametrize("rel,past_s", [
+    ("Movies/HEVC/bbb_hevc_720p_10s.mp4", 3),   # HEVC, which Chromium cannot decode: transcoded
+    ("Movies/WebM/flower.webm", 3),              # VP8/Vorbis in WebM
+    ("Music/bear_with_picture.flac", 1.5),       # audio only, cover art ignored
+])
+def test_transcoded_sources_play(page, live_server, ladder_app, rel, past_s):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/watch/{media_id(ladder_app, rel)}")
+    page.wait_for_function(PLAYING_PAST, arg=past_s, timeout=30_000)
+
+
+def test_the_quality_menu_switches_rungs(page, live_server, ladder_app):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/watch/{media_id(ladder_app, BBB)}")
+    page.wait_for_function(PLAYING_PAST, arg=0.5, timeout=30_000)
+    page.select_option("#quality", label=page.locator("#quality option", has_text="360p").text_content())
+    page.wait_for_function("() => document.querySelector('video').videoHeight === 360 && "
+                           "window.mediaserverHls.levels[window.mediaserverHls.currentLevel].height === 360",
+                           timeout=30_000)
+
+
+def test_a_failed_title_explains_itself(page, live_server, ladder_app):
+    log_in(page, live_server)
+    page.goto(f"{live_server}/watch/{media_id(ladder_app, 'Broken/flower_truncated.mp4')}")
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('no HLS ladder')")

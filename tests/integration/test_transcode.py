@@ -1,0 +1,111 @@
+"""Ladder jobs run by a real RQ worker (burst) on real clips; outputs checked with m3u8 and ffprobe."""
+import json
+import os
+import subprocess
+
+import m3u8
+import pytest
+from sqlalchemy import select
+
+from mediaserver.db import get_db
+from mediaserver.models import MediaFile, TranscodeJob
+from tests.helpers import LADDER_CLIPS, media_id
+
+BBB = "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4"
+
+
+def job_for(app, rel):
+    with app.app_context():
+        media = get_db().scalar(select(MediaFile).where(MediaFile.path == rel))
+        return media.latest_job
+
+
+def output_dir(app, rel):
+    return os.path.join(app.config["DATA_DIR"], "hls", job_for(app, rel).output_dir)
+
+
+def ffprobe_json(*args):
+    return json.loads(subprocess.run(["ffprobe", "-v", "error", "-of", "json", *args],
+                                     capture_output=True, check=True).stdout)
+
+
+@pytest.mark.parametrize("rel", [r for r in LADDER_CLIPS if not r.startswith("Broken/")])
+def test_every_decodable_clip_gets_a_published_ladder(ladder_app, rel):
+    job = job_for(ladder_app, rel)
+    assert (job.status, job.progress, job.error) == ("succeeded", 100.0, None)
+    master = m3u8.load(os.path.join(output_dir(ladder_app, rel), "master.m3u8"))
+    assert master.is_variant and master.playlists
+
+
+def test_truncated_file_fails_with_a_reason_and_leaves_nothing_playable(ladder_app):
+    job = job_for(ladder_app, "Broken/flower_truncated.mp4")
+    assert job.status == "failed" and job.output_dir is None
+    assert "decoding stopped at" in job.error and "Invalid data found" in job.error
+    hls = os.path.join(ladder_app.config["DATA_DIR"], "hls")
+    assert not [d for d in os.listdir(hls) if d.startswith(".tmp")]
+    published = {f"{media_id(ladder_app, r)}-" for r in LADDER_CLIPS}
+    assert not [d for d in os.listdir(hls) if d.startswith(f"{media_id(ladder_app, 'Broken/flower_truncated.mp4')}-")]
+    assert published
+
+
+def test_master_describes_what_was_encoded(ladder_app):
+    base = output_dir(ladder_app, BBB)
+    master = m3u8.load(os.path.join(base, "master.m3u8"))
+    assert [p.stream_info.resolution for p in master.playlists] == [(1280, 720), (854, 480), (640, 360)]
+    (audio,) = master.media
+    assert audio.type == "AUDIO" and audio.uri == "audio/index.m3u8"
+    audio_playlist = m3u8.load(os.path.join(base, audio.uri))
+    audio_bits = sum(os.path.getsize(os.path.join(base, "audio", s.uri)) * 8 for s in audio_playlist.segments)
+    for variant in master.playlists:
+        info = variant.stream_info
+        media = m3u8.load(os.path.join(base, variant.uri))
+        assert media.playlist_type == "vod" and media.is_endlist and media.segment_map
+        bits = sum(os.path.getsize(os.path.join(base, os.path.dirname(variant.uri), s.uri)) * 8 for s in media.segments)
+        duration = sum(s.duration for s in media.segments)
+        assert info.average_bandwidth == pytest.approx((bits + audio_bits) / duration, rel=0.02)
+        assert info.bandwidth >= info.average_bandwidth
+        assert info.frame_rate == 24.0 and info.codecs.startswith("avc1.64") and info.codecs.endswith(",mp4a.40.2")
+        probed = ffprobe_json("-show_streams", os.path.join(base, variant.uri))["streams"][0]
+        assert (probed["width"], probed["height"]) == info.resolution
+        assert probed["codec_name"] == "h264" and probed["profile"] == "High"
+
+
+def keyframe_times(playlist):
+    packets = ffprobe_json("-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", playlist)["packets"]
+    return [round(float(p["pts_time"]), 3) for p in packets if "K" in p["flags"]]
+
+
+def test_keyframes_fall_at_the_same_times_on_every_rung(ladder_app):
+    base = output_dir(ladder_app, BBB)
+    master = m3u8.load(os.path.join(base, "master.m3u8"))
+    times = [keyframe_times(os.path.join(base, p.uri)) for p in master.playlists]
+    assert len(times) == 3 and times[0] == times[1] == times[2]
+    # An IDR every 2 s; all start at the same B-frame composition offset (< 0.1 s).
+    assert times[0][0] < 0.1 and len(times[0]) == 15
+    assert {round(b - a, 3) for a, b in zip(times[0], times[0][1:])} == {2.0}
+    segments = [[s.duration for s in m3u8.load(os.path.join(base, p.uri)).segments] for p in master.playlists]
+    assert segments[0] == segments[1] == segments[2]
+
+
+def test_video_without_audio_and_audio_only_titles(ladder_app):
+    hevc = m3u8.load(os.path.join(output_dir(ladder_app, "Movies/HEVC/bbb_hevc_720p_10s.mp4"), "master.m3u8"))
+    assert all(p.stream_info.codecs.startswith("avc1.") for p in hevc.playlists)  # HEVC became H.264
+    music = m3u8.load(os.path.join(output_dir(ladder_app, "Music/bear_with_picture.flac"), "master.m3u8"))
+    (variant,) = music.playlists
+    assert variant.stream_info.codecs == "mp4a.40.2" and variant.stream_info.resolution is None
+
+
+def test_low_resolution_source_gets_one_rung_at_its_size(ladder_app):
+    master = m3u8.load(os.path.join(output_dir(ladder_app, "Movies/Rabbit/rabbit320.mp4"), "master.m3u8"))
+    assert [p.stream_info.resolution for p in master.playlists] == [(320, 240)]
+
+
+def test_api_reports_the_jobs(ladder_app):
+    client = ladder_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": "correct horse battery"})
+    items = {i["path"]: i for i in client.get("/api/library/media-files").json["items"]}
+    assert items[BBB]["transcode"] == {"status": "succeeded", "progress": 100.0, "error": None, "playable": True}
+    broken = items["Broken/flower_truncated.mp4"]["transcode"]
+    assert broken["status"] == "failed" and not broken["playable"] and "decoding stopped" in broken["error"]
+    with ladder_app.app_context():
+        assert get_db().scalar(select(TranscodeJob).where(TranscodeJob.status.in_(("queued", "running")))) is None
