@@ -8,7 +8,7 @@ from redis import Redis
 
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
-from tests.helpers import LADDER_CLIPS, PASSWORD, TEST_REDIS_URL, app_config, make_library, run_worker
+from tests.helpers import MEDIA, PASSWORD, TEST_REDIS_URL, app_config, run_worker
 
 
 @pytest.fixture
@@ -50,9 +50,9 @@ def auth_client(client, user):
 
 @pytest.fixture(scope="session")
 def ladder_app(tmp_path_factory):
-    """An app whose library (LADDER_CLIPS) was scanned and fully transcoded by a real RQ worker."""
+    """An app whose library is all of ../shared/media, scanned and transcoded by a real RQ worker."""
     base = tmp_path_factory.mktemp("ladder")
-    library = make_library(base / "library", LADDER_CLIPS)
+    library = MEDIA
     conn = Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
     app = create_app(app_config(base, LIBRARY_ROOTS=[str(library)], AUTO_TRANSCODE_DEFAULT=True))

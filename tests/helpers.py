@@ -52,15 +52,21 @@ def run_worker(app) -> None:
         SimpleWorker([app.task_queue], connection=app.redis).work(burst=True)
 
 
-#: Clips transcoded once for the whole session: the integration and browser tests share them.
-LADDER_CLIPS = {
-    "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4": "video/bbb_h264_aac_720p_30s.mp4",
-    "Movies/HEVC/bbb_hevc_720p_10s.mp4": "video/bbb_hevc_720p_10s.mp4",
-    "Movies/WebM/flower.webm": "video/flower.webm",
-    "Movies/Rabbit/rabbit320.mp4": "video/rabbit320.mp4",
-    "Music/bear_with_picture.flac": "audio/bear_with_picture.flac",
-    "Broken/flower_truncated.mp4": "broken/flower_truncated.mp4",
-}
+#: Clips ffmpeg cannot decode to the end (MANIFEST.md); every other clip must get a ladder.
+UNDECODABLE = {"broken/flower_truncated.mp4"}
+UNREADABLE = {"broken/sample_malformed_free_box.mp4"}
+
+
+def shared_media() -> list[str]:
+    """Every media file of ../shared/media (paths relative to it), as the scanner sees them."""
+    from mediaserver.scanner.scan import MEDIA_EXTENSIONS
+
+    return sorted(p.relative_to(MEDIA).as_posix() for p in MEDIA.rglob("*")
+                  if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS)
+
+
+def decodable_media() -> list[str]:
+    return [p for p in shared_media() if p not in UNDECODABLE | UNREADABLE]
 
 
 def media_id(app, rel_path: str) -> int:

@@ -3,7 +3,7 @@ import pytest
 
 from tests.helpers import PASSWORD, media_id
 
-BBB = "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4"
+BBB = "video/bbb_h264_aac_720p_30s.mp4"
 PLAYING_PAST = "(t) => { const v = document.querySelector('video'); return v && v.currentTime > t; }"
 
 
@@ -29,9 +29,14 @@ def test_log_in_open_a_title_and_watch_it_play(page, live_server, ladder_app):
 
 
 @pytest.mark.parametrize("rel,past_s", [
-    ("Movies/HEVC/bbb_hevc_720p_10s.mp4", 3),   # HEVC, which Chromium cannot decode: transcoded
-    ("Movies/WebM/flower.webm", 3),              # VP8/Vorbis in WebM
-    ("Music/bear_with_picture.flac", 1.5),       # audio only, cover art ignored
+    ("video/bbb_hevc_720p_10s.mp4", 3),               # HEVC, which Chromium cannot decode: transcoded
+    ("video/h265_bframes.mp4", 0.5),                  # HEVC with B-frames, 1 s, no audio
+    ("video/big_buck_bunny_0_30.webm", 3),            # VP8/Vorbis in WebM
+    ("video/flower.webm", 3),
+    ("video/rabbit320.webm", 3),
+    ("video/bbb_642x642_768kbps_30fps_vp9.webm", 1.5),  # VP9, odd width, no audio
+    ("video/bbb_interlaced_576i25_mpeg2.ts", 3),      # interlaced, anamorphic MPEG-2
+    ("audio/bear_with_picture.flac", 1.5),            # audio only, cover art ignored
 ])
 def test_transcoded_sources_play(page, live_server, ladder_app, rel, past_s):
     log_in(page, live_server)
@@ -51,5 +56,5 @@ def test_the_quality_menu_switches_rungs(page, live_server, ladder_app):
 
 def test_a_failed_title_explains_itself(page, live_server, ladder_app):
     log_in(page, live_server)
-    page.goto(f"{live_server}/watch/{media_id(ladder_app, 'Broken/flower_truncated.mp4')}")
+    page.goto(f"{live_server}/watch/{media_id(ladder_app, 'broken/flower_truncated.mp4')}")
     page.wait_for_function("() => document.getElementById('status').textContent.includes('no HLS ladder')")

@@ -10,8 +10,8 @@ import pytest
 from mediaserver import tokens
 from tests.helpers import PASSWORD, media_id
 
-BBB = "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4"
-RABBIT = "Movies/Rabbit/rabbit320.mp4"
+BBB = "video/bbb_h264_aac_720p_30s.mp4"
+RABBIT = "video/rabbit320.mp4"
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile, TranscodeJob
-from tests.helpers import LADDER_CLIPS, media_id
+from tests.helpers import decodable_media, media_id
 
-BBB = "Movies/Big Buck Bunny (2008)/bbb_h264_aac_720p_30s.mp4"
+BBB = "video/bbb_h264_aac_720p_30s.mp4"
 
 
 def job_for(app, rel):
@@ -29,23 +29,41 @@ def ffprobe_json(*args):
                                      capture_output=True, check=True).stdout)
 
 
-@pytest.mark.parametrize("rel", [r for r in LADDER_CLIPS if not r.startswith("Broken/")])
-def test_every_decodable_clip_gets_a_published_ladder(ladder_app, rel):
+def keyframe_times(playlist):
+    packets = ffprobe_json("-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", playlist)["packets"]
+    return [round(float(p["pts_time"]), 3) for p in packets if "K" in p["flags"]]
+
+
+@pytest.mark.parametrize("rel", decodable_media())
+def test_every_decodable_clip_gets_a_ladder_that_parses_and_matches_its_playlists(ladder_app, rel):
     job = job_for(ladder_app, rel)
     assert (job.status, job.progress, job.error) == ("succeeded", 100.0, None)
-    master = m3u8.load(os.path.join(output_dir(ladder_app, rel), "master.m3u8"))
+    base = output_dir(ladder_app, rel)
+    master = m3u8.load(os.path.join(base, "master.m3u8"))
     assert master.is_variant and master.playlists
+    for uri in [p.uri for p in master.playlists] + [m.uri for m in master.media]:
+        media = m3u8.load(os.path.join(base, uri))
+        assert media.playlist_type == "vod" and media.is_endlist and media.segments and media.segment_map
+        for segment in media.segments:
+            assert os.path.isfile(os.path.join(base, os.path.dirname(uri), segment.uri))
+    video = [p for p in master.playlists if p.stream_info.resolution]
+    for variant in video:
+        probed = ffprobe_json("-show_streams", os.path.join(base, variant.uri))["streams"][0]
+        assert (probed["width"], probed["height"]) == variant.stream_info.resolution
+        assert probed["width"] % 2 == 0 and probed["height"] % 2 == 0
+    if len(video) > 1:
+        times = [keyframe_times(os.path.join(base, v.uri)) for v in video]
+        assert all(t == times[0] for t in times), "keyframes differ between rungs"
 
 
 def test_truncated_file_fails_with_a_reason_and_leaves_nothing_playable(ladder_app):
-    job = job_for(ladder_app, "Broken/flower_truncated.mp4")
+    job = job_for(ladder_app, "broken/flower_truncated.mp4")
     assert job.status == "failed" and job.output_dir is None
     assert "decoding stopped at" in job.error and "Invalid data found" in job.error
     hls = os.path.join(ladder_app.config["DATA_DIR"], "hls")
     assert not [d for d in os.listdir(hls) if d.startswith(".tmp")]
-    published = {f"{media_id(ladder_app, r)}-" for r in LADDER_CLIPS}
-    assert not [d for d in os.listdir(hls) if d.startswith(f"{media_id(ladder_app, 'Broken/flower_truncated.mp4')}-")]
-    assert published
+    assert not [d for d in os.listdir(hls) if d.startswith(f"{media_id(ladder_app, 'broken/flower_truncated.mp4')}-")]
+    assert len(os.listdir(hls)) == len(decodable_media())
 
 
 def test_master_describes_what_was_encoded(ladder_app):
@@ -70,11 +88,6 @@ def test_master_describes_what_was_encoded(ladder_app):
         assert probed["codec_name"] == "h264" and probed["profile"] == "High"
 
 
-def keyframe_times(playlist):
-    packets = ffprobe_json("-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", playlist)["packets"]
-    return [round(float(p["pts_time"]), 3) for p in packets if "K" in p["flags"]]
-
-
 def test_keyframes_fall_at_the_same_times_on_every_rung(ladder_app):
     base = output_dir(ladder_app, BBB)
     master = m3u8.load(os.path.join(base, "master.m3u8"))
@@ -88,15 +101,15 @@ def test_keyframes_fall_at_the_same_times_on_every_rung(ladder_app):
 
 
 def test_video_without_audio_and_audio_only_titles(ladder_app):
-    hevc = m3u8.load(os.path.join(output_dir(ladder_app, "Movies/HEVC/bbb_hevc_720p_10s.mp4"), "master.m3u8"))
+    hevc = m3u8.load(os.path.join(output_dir(ladder_app, "video/bbb_hevc_720p_10s.mp4"), "master.m3u8"))
     assert all(p.stream_info.codecs.startswith("avc1.") for p in hevc.playlists)  # HEVC became H.264
-    music = m3u8.load(os.path.join(output_dir(ladder_app, "Music/bear_with_picture.flac"), "master.m3u8"))
+    music = m3u8.load(os.path.join(output_dir(ladder_app, "audio/bear_with_picture.flac"), "master.m3u8"))
     (variant,) = music.playlists
     assert variant.stream_info.codecs == "mp4a.40.2" and variant.stream_info.resolution is None
 
 
 def test_low_resolution_source_gets_one_rung_at_its_size(ladder_app):
-    master = m3u8.load(os.path.join(output_dir(ladder_app, "Movies/Rabbit/rabbit320.mp4"), "master.m3u8"))
+    master = m3u8.load(os.path.join(output_dir(ladder_app, "video/rabbit320.mp4"), "master.m3u8"))
     assert [p.stream_info.resolution for p in master.playlists] == [(320, 240)]
 
 
@@ -105,7 +118,7 @@ def test_api_reports_the_jobs(ladder_app):
     client.post("/api/auth/login", json={"username": "alice", "password": "correct horse battery"})
     items = {i["path"]: i for i in client.get("/api/library/media-files").json["items"]}
     assert items[BBB]["transcode"] == {"status": "succeeded", "progress": 100.0, "error": None, "playable": True}
-    broken = items["Broken/flower_truncated.mp4"]["transcode"]
+    broken = items["broken/flower_truncated.mp4"]["transcode"]
     assert broken["status"] == "failed" and not broken["playable"] and "decoding stopped" in broken["error"]
     with ladder_app.app_context():
         assert get_db().scalar(select(TranscodeJob).where(TranscodeJob.status.in_(("queued", "running")))) is None
