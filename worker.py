@@ -8,17 +8,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from rq import Worker
 
 from mediaserver import create_app
+from mediaserver.exceptions import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        print(f"worker.py: configuration: {exc}", file=sys.stderr)
+        return 2
     with app.app_context():
         worker = Worker([app.task_queue], connection=app.redis)
         worker.work(burst=args.burst, with_scheduler=False)

@@ -10,11 +10,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 from redis import Redis
 from rq import Queue
 
 from . import config as config_module
+from .exceptions import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +36,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.update(config_module.from_environment(app.instance_path))
+    try:
+        app.config.update(config_module.from_environment(app.instance_path))
+    except ConfigError as exc:
+        if click.get_current_context(silent=True) is not None:  # under `flask ...`: "Error: <message>", exit 1
+            raise click.ClickException(f"configuration: {exc}") from None
+        raise
     app.config.update(config)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config["SESSION_COOKIE_HTTPONLY"] = True

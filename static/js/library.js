@@ -20,6 +20,12 @@
     return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(r).padStart(2, "0");
   }
 
+  // Title from the file name for now: "Big_Buck.Bunny.mp4" -> "Big Buck Bunny".
+  function title(item) {
+    const name = item.path.split("/").pop().replace(/\.[^.]+$/, "");
+    return name.replace(/[._]+/g, " ").trim() || name;
+  }
+
   function videoFacts(item) {
     const v = item.streams.find((s) => s.type === "video" && !s.attached_pic);
     return v ? v.codec + " " + v.width + "×" + v.height : "–";
@@ -51,7 +57,9 @@
     const cell = el("td", { class: "actions" });
     if (item.transcode.playable) cell.append(el("a", { class: "button", href: "/watch/" + item.id }, "▶ Play"));
     if (item.status === "ok" && !["queued", "running"].includes(item.transcode.status)) {
-      const b = el("button", { type: "button", class: "transcode", "data-id": item.id }, "Transcode");
+      const again = item.transcode.playable;
+      const b = el("button", { type: "button", class: "transcode" + (again ? " secondary" : ""), "data-id": item.id },
+                   again ? "Transcode again" : "Transcode");
       cell.append(" ", b);
     }
     return cell;
@@ -64,7 +72,7 @@
     if (r.status === 401) { location.href = "/login"; return; }
     const data = await r.json();
     table.replaceChildren(...data.items.map((item) => el("tr", { "data-id": item.id },
-      el("td", {}, el("a", { href: "/media/" + item.id }, item.path)),
+      el("td", {}, el("a", { href: "/media/" + item.id, class: "title" }, title(item)), el("div", { class: "muted small" }, item.path)),
       el("td", {}, duration(item.duration_ms)),
       el("td", {}, videoFacts(item)),
       el("td", {}, audioFacts(item)),

@@ -1,0 +1,55 @@
+"""Configuration from the environment: defaults, the generated secret, errors that name the variable."""
+import os
+import stat
+
+import pytest
+
+from mediaserver.config import from_environment
+from mediaserver.exceptions import ConfigError
+
+VARIABLES = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIASERVER_LIBRARY", "MEDIASERVER_DATA_DIR",
+             "MEDIASERVER_TOKEN_TTL_S", "MEDIASERVER_AUTO_TRANSCODE", "MEDIASERVER_FFMPEG")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_live_in_the_instance_folder(tmp_path):
+    config = from_environment(str(tmp_path))
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'mediaserver.db'}"
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert config["DATA_DIR"] == str(tmp_path / "data")
+    assert config["LIBRARY_ROOTS"] == [] and config["TOKEN_TTL_S"] == 900
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
+    first = from_environment(str(tmp_path))["SECRET_KEY"]
+    assert len(first) >= 32
+    assert stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode) == 0o600
+    assert from_environment(str(tmp_path))["SECRET_KEY"] == first
+    assert os.listdir(tmp_path) == ["secret_key"]
+
+
+def test_library_takes_several_folders(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    monkeypatch.setenv("MEDIASERVER_LIBRARY", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
+    assert from_environment(str(tmp_path))["LIBRARY_ROOTS"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+
+
+@pytest.mark.parametrize("name,value", [
+    ("SECRET_KEY", "short"),
+    ("DATABASE_URL", "mediaserver.db"),
+    ("REDIS_URL", "http://localhost"),
+    ("MEDIASERVER_LIBRARY", "/no/such/folder"),
+    ("MEDIASERVER_TOKEN_TTL_S", "ten"),
+    ("MEDIASERVER_TOKEN_TTL_S", "0"),
+    ("MEDIASERVER_AUTO_TRANSCODE", "maybe"),
+    ("MEDIASERVER_FFMPEG", "/no/such/ffmpeg"),
+])
+def test_bad_values_name_their_variable(tmp_path, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        from_environment(str(tmp_path))
