@@ -5,15 +5,35 @@ link them into temporary library layouts and never copy them into the repository
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 from rq import SimpleWorker
 
 
 MEDIA = Path(os.environ.get("MEDIASERVER_TEST_MEDIA", Path(__file__).resolve().parents[1] / ".." / "shared" / "media")).resolve()
+
+
+def _claim_redis_db(first: int = 15, last: int = 8) -> str:
+    """A Redis database number no other test session on this machine is using (a file lock per
+    number, released when the process ends), so that concurrent runs never flush each other's jobs."""
+    for number in range(first, last - 1, -1):
+        handle = open(os.path.join(tempfile.gettempdir(), f"mediaserver-tests-redis-{number}.lock"), "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        _LOCKS.append(handle)
+        return f"redis://127.0.0.1:6379/{number}"
+    raise RuntimeError(f"Redis test databases {last}-{first} are all in use by other test sessions")
+
+
+_LOCKS: list = []
 #: A Redis database of its own, flushed around every test that uses it.
-TEST_REDIS_URL = os.environ.get("MEDIASERVER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_REDIS_URL = os.environ.get("MEDIASERVER_TEST_REDIS_URL") or _claim_redis_db()
 PASSWORD = "correct horse battery"
 
 
