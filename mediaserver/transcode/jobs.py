@@ -7,6 +7,7 @@ lines and removes its temporary folder: nothing playable is left behind.
 """
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -17,6 +18,8 @@ import uuid
 
 from flask import current_app, has_app_context
 from rq import Callback
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,8 +59,12 @@ def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
         raise ValueError(f"media file {media.id} could not be read: {media.error}")
     active = session.scalar(select(TranscodeJob).where(
         TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
-    if active is not None:
+    if active is not None and _still_in_rq(active):
         return active
+    if active is not None:  # its worker died (SIGKILL, machine restart) or Redis lost it
+        active.status, active.finished_at = "failed", utcnow()
+        active.error = "the worker stopped before finishing this job"
+        session.commit()
     job = TranscodeJob(media_file_id=media.id, rq_job_id=f"transcode-{uuid.uuid4().hex}", status="queued")
     session.add(job)
     session.commit()  # the worker must find the row
@@ -70,6 +77,15 @@ def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
         session.commit()
         raise
     return job
+
+
+def _still_in_rq(job: TranscodeJob) -> bool:
+    """Whether RQ still has `job` waiting or running (not failed, stopped, finished or forgotten)."""
+    try:
+        status = Job.fetch(job.rq_job_id, connection=current_app.redis).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def run_transcode(job_id: int) -> str:
@@ -114,6 +130,8 @@ def _run(session: Session, job_id: int) -> str:
     session.commit()
     root = hls_root()
     os.makedirs(root, exist_ok=True)
+    for leftover in glob.glob(os.path.join(root, f".tmp-{media.id}-*")):  # from a killed run
+        shutil.rmtree(leftover, ignore_errors=True)
     tmp = tempfile.mkdtemp(prefix=f".tmp-{media.id}-{job.id}-", dir=root)
     try:
         ladder = ladder_job_for(media, current_app.config["FFMPEG"])

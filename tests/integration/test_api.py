@@ -1,8 +1,11 @@
 """Library API shapes, pagination, enqueueing through Redis, JSON errors."""
+import os
+
 import pytest
 from rq import Queue
+from sqlalchemy import select
 
-from tests.helpers import make_library
+from tests.helpers import make_library, run_worker
 
 
 @pytest.fixture
@@ -101,3 +104,24 @@ def test_redis_down_is_503_not_500(tmp_path, runner, user, client):
     response = c.post("/api/media-files/1/transcode")
     assert response.status_code == 503 and "Redis" in response.json["message"]
     assert c.get("/api/media-files/1").json["transcode"]["status"] == "none"
+
+
+def test_a_job_whose_worker_died_does_not_block_a_new_one(scanned, auth_client):
+    from mediaserver.db import get_db
+    from mediaserver.models import TranscodeJob
+
+    with scanned.app_context():
+        db = get_db()
+        db.add(TranscodeJob(media_file_id=1, rq_job_id="transcode-lost", status="running", progress=42.0))
+        db.commit()
+    hls = os.path.join(scanned.config["DATA_DIR"], "hls", ".tmp-1-killed")
+    os.makedirs(hls)
+    response = auth_client.post("/api/media-files/1/transcode")
+    assert response.status_code == 202 and response.json["job_id"] != "transcode-lost"
+    with scanned.app_context():
+        lost = get_db().scalar(select(TranscodeJob).where(TranscodeJob.rq_job_id == "transcode-lost"))
+        assert lost.status == "failed" and "worker stopped" in lost.error
+    run_worker(scanned)
+    item = auth_client.get("/api/media-files/1").json
+    assert item["transcode"]["status"] == "succeeded" and item["transcode"]["playable"]
+    assert not os.path.exists(hls)
