@@ -17,6 +17,7 @@ from mediaserver.exceptions import ConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the worker; exit status 2 on a configuration error."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     args = parser.parse_args(argv)

@@ -85,5 +85,6 @@ def _enqueue_ids(ids: list[int]) -> int:
 
 
 def init_app(app: Flask) -> None:
+    """Register `flask scan` and `flask transcode`."""
     app.cli.add_command(scan_command)
     app.cli.add_command(transcode_command)

@@ -45,12 +45,14 @@ def new_session() -> Session:
 
 
 def close_db(_exc: BaseException | None = None) -> None:
+    """Teardown: close (and so roll back) the request's session, if one was opened."""
     session = g.pop("db", None)
     if session is not None:
         session.close()
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    """Alembic configuration for `migrations/` against the database at `url`."""
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -23,7 +23,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    """Declarative base of every model; `Base.metadata` is what Alembic compares against."""
 
 
 class User(Base):
@@ -38,6 +38,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_json(self) -> dict:
+        """`{"id", "username", "is_admin"}`: the API shape of a user (never the hash)."""
         return {"id": self.id, "username": self.username, "is_admin": self.is_admin}
 
 
@@ -73,6 +74,7 @@ class MediaFile(Base):
 
     @property
     def latest_job(self) -> TranscodeJob | None:
+        """The newest transcode job, whatever its status."""
         return self.jobs[-1] if self.jobs else None
 
     @property

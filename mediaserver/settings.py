@@ -18,6 +18,7 @@ def auto_transcode(session: Session) -> bool:
 
 
 def set_auto_transcode(session: Session, enabled: bool) -> None:
+    """Store the admin's choice (overrides MEDIASERVER_AUTO_TRANSCODE)."""
     row = session.get(Setting, AUTO_TRANSCODE) or Setting(key=AUTO_TRANSCODE)
     row.value = "true" if enabled else "false"
     session.add(row)

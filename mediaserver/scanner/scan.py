@@ -49,6 +49,7 @@ class ScanSummary:
     removed_output_dirs: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        """The summary line `added N, updated N, unchanged N, removed N, failed N`."""
         return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, failed {self.failed}")
 

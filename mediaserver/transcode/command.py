@@ -77,6 +77,7 @@ def video_options(rung: Rung) -> dict:
 
 
 def audio_options() -> dict:
+    """AAC-LC stereo 48 kHz at AUDIO_BITRATE_BPS; video and subtitles dropped."""
     return {
         "c:a": "aac",
         "b:a": AUDIO_BITRATE_BPS,

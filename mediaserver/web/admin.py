@@ -13,6 +13,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/settings", methods=("GET", "POST"))
 @admin_required
 def settings_page():
+    """GET: the settings form; POST: save it (admins only, 403 otherwise)."""
     db = get_db()
     if request.method == "POST":
         settings.set_auto_transcode(db, request.form.get("auto_transcode") == "on")
@@ -22,4 +23,5 @@ def settings_page():
 
 
 def init_app(app: Flask) -> None:
+    """Register the admin blueprint."""
     app.register_blueprint(bp)

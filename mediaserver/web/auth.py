@@ -43,6 +43,7 @@ def create_user(username: str, password: str, is_admin: bool = False) -> User:
 
 
 def authenticate(username: str, password: str) -> User | None:
+    """The user whose name and password match, or None."""
     user = get_db().scalar(select(User).where(User.username == username))
     if user is None or not check_password_hash(user.password_hash, password):
         return None
@@ -50,6 +51,7 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def has_users() -> bool:
+    """Whether any account exists (no account: the set-up page is offered)."""
     return bool(get_db().scalar(select(func.count()).select_from(User)))
 
 
@@ -80,6 +82,7 @@ def admin_required(view):
 
 @bp.before_app_request
 def load_user() -> None:
+    """Before every request: `g.user` is the logged-in User or None."""
     user_id = session.get("user_id")
     g.user = get_db().get(User, user_id) if user_id is not None else None
 
@@ -92,6 +95,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
+    """The login form; POST checks it and redirects to `next` (same site only), 401 on failure."""
     if not has_users():
         return redirect(url_for("auth.setup"))
     if request.method == "POST":
@@ -106,6 +110,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """POST: end the session and go to the login page."""
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -132,6 +137,7 @@ def setup():
 
 @bp.post("/api/auth/login")
 def api_login():
+    """`POST /api/auth/login` `{"username", "password"}` -> `{"user": {...}}`; 400 malformed, 401 wrong."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
             or not isinstance(data.get("password"), str):
@@ -146,6 +152,7 @@ def api_login():
 
 @bp.post("/api/auth/logout")
 def api_logout():
+    """`POST /api/auth/logout` -> `{"ok": true}`."""
     session.clear()
     return {"ok": True}
 
@@ -153,6 +160,7 @@ def api_logout():
 @bp.get("/api/auth/me")
 @login_required
 def api_me():
+    """`GET /api/auth/me` -> `{"user": {...}}`."""
     return {"user": g.user.to_json()}
 
 
@@ -175,5 +183,6 @@ def create_user_command(name: str, password: str, admin: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
+    """Register the auth blueprint and `flask users`."""
     app.register_blueprint(bp)
     app.cli.add_command(users_cli)

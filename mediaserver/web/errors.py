@@ -11,6 +11,7 @@ log = logging.getLogger("mediaserver.web")
 
 
 def wants_json() -> bool:
+    """API and stream URLs get JSON errors; pages get an HTML page."""
     return request.path.startswith(("/api/", "/hls/"))
 
 
@@ -39,5 +40,6 @@ def _handle_unexpected(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
+    """Register the error handlers (every HTTP error, and a 500 for anything unexpected)."""
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -19,6 +19,7 @@ PER_PAGE_MAX = 500
 
 
 def stream_json(s) -> dict:
+    """The API shape of a stream (docs/API.md): sizes in px, fps in frames/s, sample_rate in Hz."""
     return {
         "index": s.index, "type": s.type, "codec": s.codec, "profile": s.profile,
         "width": s.width, "height": s.height, "fps": s.fps, "channels": s.channels,
@@ -63,6 +64,7 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 
 
 def get_media_or_404(media_id: int) -> MediaFile:
+    """The media file, or abort with 404 JSON naming the id."""
     media = get_db().get(MediaFile, media_id)
     if media is None:
         abort(404, f"media file {media_id} doesn't exist")
@@ -72,6 +74,7 @@ def get_media_or_404(media_id: int) -> MediaFile:
 @bp.get("/api/library/media-files")
 @login_required
 def api_media_files():
+    """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
     page = _int_arg("page", 1, 1, 10**9)
     per_page = _int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
     db = get_db()
@@ -84,12 +87,14 @@ def api_media_files():
 @bp.get("/api/media-files/<int:media_id>")
 @login_required
 def api_media_file(media_id: int):
+    """`GET /api/media-files/<id>` -> one item; 404 when unknown."""
     return media_json(get_media_or_404(media_id))
 
 
 @bp.post("/api/media-files/<int:media_id>/transcode")
 @login_required
 def api_transcode(media_id: int):
+    """`POST /api/media-files/<id>/transcode` -> 202 `{"job_id", "status"}`; 409 unreadable file, 503 Redis down."""
     media = get_media_or_404(media_id)
     try:
         job = jobs.enqueue(get_db(), media)
@@ -104,15 +109,18 @@ def api_transcode(media_id: int):
 @bp.get("/")
 @login_required
 def index():
+    """The library page (rendered from the JSON API by static/js/library.js)."""
     return render_template("library.html")
 
 
 @bp.get("/media/<int:media_id>")
 @login_required
 def detail(media_id: int):
+    """A media file's facts and stream table."""
     media = get_media_or_404(media_id)
     return render_template("detail.html", media=media, info=media_json(media))
 
 
 def init_app(app: Flask) -> None:
+    """Register the library blueprint."""
     app.register_blueprint(bp)

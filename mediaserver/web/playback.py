@@ -41,6 +41,7 @@ def issue_playback(media_id: int, user_id: int) -> dict:
 @bp.get("/api/media-files/<int:media_id>/playback")
 @login_required
 def api_playback(media_id: int):
+    """`GET /api/media-files/<id>/playback` -> `{"url", "expires_at", "ttl_s"}`; 409 when no ladder is published."""
     media = get_media_or_404(media_id)
     if media.ready_job is None:
         state = media_json(media)["transcode"]["status"]
@@ -50,6 +51,7 @@ def api_playback(media_id: int):
 
 @bp.get("/hls/<int:media_id>/<token>/<path:subpath>")
 def hls_file(media_id: int, token: str, subpath: str):
+    """A playlist or segment of the title's published ladder; 403 bad token, 404 outside the folder."""
     try:
         grant = tokens.verify(current_app.config["SECRET_KEY"], token, media_id, time.time())
     except TokenError as exc:
@@ -83,9 +85,11 @@ def hls_without_token(rest: str):
 @bp.get("/watch/<int:media_id>")
 @login_required
 def watch(media_id: int):
+    """The player page."""
     media = get_media_or_404(media_id)
     return render_template("player.html", media=media, info=media_json(media))
 
 
 def init_app(app: Flask) -> None:
+    """Register the playback blueprint."""
     app.register_blueprint(bp)
