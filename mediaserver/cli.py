@@ -45,7 +45,7 @@ def scan_command(paths: tuple[str, ...]) -> None:
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
     if summary.added_ids and settings.auto_transcode(db):
         queued = _enqueue_ids(summary.added_ids)
-        click.echo(f"queued {queued} transcode job(s); run `python worker.py` to process them", err=True)
+        click.echo(f"queued {queued} transcode job(s) for the worker (python worker.py)", err=True)
     click.echo(summary.line())
 
 
@@ -54,7 +54,10 @@ def scan_command(paths: tuple[str, ...]) -> None:
 @click.option("--all", "all_files", is_flag=True, help="Every readable file that has no HLS ladder yet.")
 @with_appcontext
 def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
-    """Queue HLS ladder jobs for media files IDS (or --all); a worker runs them."""
+    """Queue HLS ladder jobs for IDS or --all.
+
+    A worker (`python worker.py`) runs them.
+    """
     if not ids and not all_files:
         raise click.UsageError("give media file ids or --all")
     if all_files:

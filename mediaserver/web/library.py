@@ -40,10 +40,17 @@ def transcode_json(media: MediaFile) -> dict:
     }
 
 
+def title_from_path(path: str) -> str:
+    """A display title from the file name (until the catalog knows better): "a/Big_Buck.Bunny.mp4" -> "Big Buck Bunny"."""
+    name = path.rsplit("/", 1)[-1]
+    stem = name.rsplit(".", 1)[0] or name
+    return " ".join(stem.replace("_", " ").replace(".", " ").split()) or name
+
+
 def media_json(media: MediaFile) -> dict:
     """The API shape of a media file (docs/API.md). Sizes in bytes, durations in ms, bit rates in bit/s."""
     return {
-        "id": media.id, "path": media.path, "size": media.size, "status": media.status,
+        "id": media.id, "title": title_from_path(media.path), "path": media.path, "size": media.size, "status": media.status,
         "error": media.error, "container": media.container, "duration_ms": media.duration_ms,
         "bit_rate": media.bit_rate, "streams": [stream_json(s) for s in media.streams],
         "transcode": transcode_json(media),

@@ -20,12 +20,6 @@
     return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(r).padStart(2, "0");
   }
 
-  // Title from the file name for now: "Big_Buck.Bunny.mp4" -> "Big Buck Bunny".
-  function title(item) {
-    const name = item.path.split("/").pop().replace(/\.[^.]+$/, "");
-    return name.replace(/[._]+/g, " ").trim() || name;
-  }
-
   function videoFacts(item) {
     const v = item.streams.find((s) => s.type === "video" && !s.attached_pic);
     return v ? v.codec + " " + v.width + "×" + v.height : "–";
@@ -43,7 +37,7 @@
       return el("span", {}, el("progress", { max: "100", value: String(t.progress) }), " " + t.status + " " + Math.round(t.progress) + " %");
     }
     if (t.status === "failed") return el("span", { class: "error", title: t.error || "" }, "failed");
-    return t.status === "succeeded" ? "ready" : "–";
+    return t.playable ? "ready" : "–";
   }
 
   async function transcode(id) {
@@ -72,7 +66,7 @@
     if (r.status === 401) { location.href = "/login"; return; }
     const data = await r.json();
     table.replaceChildren(...data.items.map((item) => el("tr", { "data-id": item.id },
-      el("td", {}, el("a", { href: "/media/" + item.id, class: "title" }, title(item)), el("div", { class: "muted small" }, item.path)),
+      el("td", {}, el("a", { href: "/media/" + item.id, class: "title" }, item.title), el("div", { class: "muted small" }, item.path)),
       el("td", {}, duration(item.duration_ms)),
       el("td", {}, videoFacts(item)),
       el("td", {}, audioFacts(item)),

@@ -42,3 +42,4 @@ def test_rotation_from_the_display_matrix_is_clockwise_degrees():
 def test_a_file_without_audio_or_video_is_an_error():
     with pytest.raises(ProbeError, match="no audio or video"):
         parse_probe({"format": {"format_name": "srt"}, "streams": [{"index": 0, "codec_type": "subtitle"}]})
+
