@@ -9,10 +9,12 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -127,9 +129,17 @@ class TranscodeJob(Base):
     `status`: `queued`, `running`, `succeeded`, `failed`. `progress` in percent (0-100).
     `rq_job_id` is the RQ job's id; `output_dir` is the published folder's name under
     `<DATA_DIR>/hls/`, set only once the ladder is complete and moved into place.
+    `heartbeat_at` is refreshed about every second while the job runs: a `running` row whose
+    heartbeat is old belongs to a worker that died. At most one job per media file is active
+    (`queued` or `running`): a partial unique index holds that even against concurrent requests.
     """
 
     __tablename__ = "transcode_jobs"
+    __table_args__ = (
+        Index("uq_transcode_jobs_one_active", "media_file_id", unique=True,
+              sqlite_where=text("status IN ('queued', 'running')"),
+              postgresql_where=text("status IN ('queued', 'running')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), index=True)
@@ -140,6 +150,7 @@ class TranscodeJob(Base):
     output_dir: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     media_file: Mapped[MediaFile] = relationship(back_populates="jobs")

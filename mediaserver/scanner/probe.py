@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import subprocess
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from ..exceptions import ProbeError
+from ..ratios import parse_ratio
 
 
 @dataclass
@@ -134,16 +134,8 @@ def _stream_duration_ms(s: dict, tags: dict) -> int | None:
 
 
 def _rate(text: str | None) -> float | None:
-    if not text or "/" not in text:
-        return None
-    num, _, den = text.partition("/")
-    try:
-        if int(den) == 0 or int(num) == 0:
-            return None
-        rate = float(Fraction(int(num), int(den)))
-    except ValueError:
-        return None
-    return rate if rate < 1000 else None  # 90000/1 is a timebase, not a frame rate (cover art)
+    rate = parse_ratio(text, "/")
+    return float(rate) if rate is not None and rate < 1000 else None  # 90000/1 is a timebase (cover art)
 
 
 def _int(value) -> int | None:

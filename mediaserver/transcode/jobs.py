@@ -1,9 +1,9 @@
 """RQ job functions: turn one media file into a published HLS ladder (microblog's task pattern).
 
 Output is written to `<DATA_DIR>/hls/.tmp-*`, and only when ffmpeg succeeded and every rendition
-covers the source is it renamed to `<DATA_DIR>/hls/<media id>-<job id>/` (one `rename`, atomic on one
-file system) and recorded in `transcode_jobs.output_dir`. A failed job stores ffmpeg's last error
-lines and removes its temporary folder: nothing playable is left behind.
+covers its source stream is it renamed to `<DATA_DIR>/hls/<media id>-<job id>/` (one `rename`,
+atomic on one file system) and recorded in `transcode_jobs.output_dir`. A failed job stores
+ffmpeg's last error lines and removes its temporary folder: nothing playable is left behind.
 """
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ import subprocess
 import tempfile
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, has_app_context
 from rq import Callback
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import new_session
@@ -28,15 +30,21 @@ from ..exceptions import TranscodeError
 from ..models import MediaFile, TranscodeJob, utcnow
 from .command import AUDIO_DIR, INTERLACED_FIELD_ORDERS, LadderJob, build_command
 from .ladder import SourceVideo, plan_ladder
-from .playlist import measure_rendition, render_master
+from .measure import measure_rendition
+from .playlist import render_master
 
 log = logging.getLogger("mediaserver.transcode")
 
 ACTIVE = ("queued", "running")
-#: A rendition shorter than this share of the probed duration means decoding stopped early.
+#: A rendition shorter than this share of its source stream (less 0.5 s for the last GOP) means
+#: decoding stopped early: ffmpeg exits 0 on a truncated file. 95 % is our own margin for streams
+#: whose container duration overstates the last frame's time.
 MIN_COVERAGE = 0.95
-#: Progress is written to the database at most this often (s).
+#: Progress and the heartbeat are written to the database at most this often (s).
 PROGRESS_INTERVAL_S = 1.0
+#: A `running` row whose heartbeat is older than this (s) belongs to a dead worker. ffmpeg's
+#: `-progress` reports every 0.5 s, so 2 min without one is no slow encode but a lost process.
+STALE_AFTER_S = 120
 
 
 def hls_root() -> str:
@@ -45,29 +53,34 @@ def hls_root() -> str:
 
 
 def job_timeout_s(duration_ms: int | None) -> int:
-    """RQ timeout for a title (s): 10 s per second of media plus 5 min, at least 10 min."""
+    """RQ timeout for a title (s): 10 s per second of media plus 5 min, at least 10 min. Our own
+    margin: the full ladder encodes at 1-6x real time on 2 cores (bench figures in the README)."""
     return max(600, 300 + 10 * (duration_ms or 0) // 1000)
 
 
 def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
     """Queue a ladder job for `media`, or return the one already queued or running.
 
-    Raises ValueError when the file failed to probe (nothing to transcode). Needs an app context
-    (`current_app.task_queue`); raises redis.exceptions.ConnectionError when Redis is down.
+    An active row whose worker died (RQ lost the job, or no heartbeat for STALE_AFTER_S) is marked
+    failed and replaced. Raises ValueError when the file failed to probe; needs an app context
+    (`current_app.task_queue`); raises redis.exceptions.RedisError when Redis is down.
     """
     if media.status != "ok":
         raise ValueError(f"media file {media.id} could not be read: {media.error}")
     active = session.scalar(select(TranscodeJob).where(
         TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
-    if active is not None and _still_in_rq(active):
+    if active is not None and _alive(active):
         return active
-    if active is not None:  # its worker died (SIGKILL, machine restart) or Redis lost it
-        active.status, active.finished_at = "failed", utcnow()
-        active.error = "the worker stopped before finishing this job"
-        session.commit()
+    if active is not None:
+        _fail(session, active, "the worker stopped before finishing this job")
     job = TranscodeJob(media_file_id=media.id, rq_job_id=f"transcode-{uuid.uuid4().hex}", status="queued")
     session.add(job)
-    session.commit()  # the worker must find the row
+    try:
+        session.commit()  # the worker must find the row
+    except IntegrityError:  # a concurrent request queued one first (one active job per file)
+        session.rollback()
+        return session.scalar(select(TranscodeJob).where(
+            TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
     try:
         current_app.task_queue.enqueue(
             run_transcode, job.id, job_id=job.rq_job_id, job_timeout=job_timeout_s(media.duration_ms),
@@ -79,8 +92,39 @@ def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
     return job
 
 
-def _still_in_rq(job: TranscodeJob) -> bool:
-    """Whether RQ still has `job` waiting or running (not failed, stopped, finished or forgotten)."""
+def cancel_active(session: Session, media: MediaFile, reason: str) -> None:
+    """Mark `media`'s queued or running job failed with `reason` (its RQ job then does nothing)."""
+    for job in media.jobs:
+        if job.status in ACTIVE:
+            _fail(session, job, reason)
+
+
+def unpublish(session: Session, media: MediaFile, keep: TranscodeJob | None = None) -> list[str]:
+    """Stop pointing at `media`'s published ladders (all but `keep`'s) and commit. Returns their
+    folder names under `hls_root()`, for the caller to delete once no request can be sent to them."""
+    folders = []
+    for job in media.jobs:
+        if job.output_dir and job is not keep:
+            folders.append(job.output_dir)
+            job.output_dir = None
+    session.commit()
+    return folders
+
+
+def source_changed(session: Session, media: MediaFile) -> None:
+    """A rescan found `media` changed: its ladder shows old content, so cancel its active job and
+    delete its published ladders. (A new job is queued by the caller when auto-transcode is on.)"""
+    cancel_active(session, media, "the source file changed; transcode it again")
+    for folder in unpublish(session, media):
+        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
+
+
+def _alive(job: TranscodeJob) -> bool:
+    """Whether an active row still has a live RQ job behind it."""
+    if job.status == "running":
+        beat = job.heartbeat_at or job.started_at
+        if beat is not None and _aware(beat) < utcnow() - timedelta(seconds=STALE_AFTER_S):
+            return False
     try:
         status = Job.fetch(job.rq_job_id, connection=current_app.redis).get_status()
     except NoSuchJobError:
@@ -88,45 +132,58 @@ def _still_in_rq(job: TranscodeJob) -> bool:
     return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
-def run_transcode(job_id: int) -> str:
-    """RQ entry point: run TranscodeJob `job_id`. Returns the published folder name.
+def _fail(session: Session, job: TranscodeJob, reason: str) -> None:
+    job.status, job.error, job.finished_at = "failed", reason, utcnow()
+    session.commit()
 
-    Works under `python worker.py` (app context already pushed) and under plain `rq worker`
-    (builds the app from the environment). Raises TranscodeError after recording it.
-    """
-    if not has_app_context():
-        from .. import create_app
 
-        with create_app().app_context():
-            return run_transcode(job_id)
-    with new_session() as session:
-        return _run(session, job_id)
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _with_app(fn, *args):
+    """Run `fn(*args)` inside an app context, building the app from the environment under plain
+    `rq worker` (which has none); `python worker.py` has already pushed one."""
+    if has_app_context():
+        return fn(*args)
+    from .. import create_app
+
+    with create_app().app_context():
+        return fn(*args)
+
+
+def run_transcode(job_id: int) -> str | None:
+    """RQ entry point: run TranscodeJob `job_id`. Returns the published folder name, or None when
+    the row was cancelled meanwhile (e.g. its source changed). Raises TranscodeError after recording it."""
+    def run() -> str | None:
+        with new_session() as session:
+            return _run(session, job_id)
+
+    return _with_app(run)
 
 
 def on_rq_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
-    """RQ failure callback (e.g. job timeout): make sure the row says failed."""
+    """RQ failure callback (job timeout, abandoned job of a dead worker): the row says failed."""
+    reason = str(exc_value) or {"AbandonedJobError": "the worker stopped before finishing this job"}.get(
+        exc_type.__name__, exc_type.__name__)
+
     def mark() -> None:
         with new_session() as session:
             row = session.scalar(select(TranscodeJob).where(TranscodeJob.rq_job_id == rq_job.id))
             if row is not None and row.status in ACTIVE:
-                row.status, row.error, row.finished_at = "failed", f"{exc_type.__name__}: {exc_value}", utcnow()
-                session.commit()
+                _fail(session, row, reason)
 
-    if has_app_context():
-        mark()
-    else:
-        from .. import create_app
-
-        with create_app().app_context():
-            mark()
+    _with_app(mark)
 
 
-def _run(session: Session, job_id: int) -> str:
+def _run(session: Session, job_id: int) -> str | None:
     job = session.get(TranscodeJob, job_id)
-    if job is None:
-        raise TranscodeError(f"transcode job {job_id} does not exist")
+    if job is None or job.status != "queued":
+        log.info("transcode job %s is no longer queued; nothing to do", job_id)
+        return None
     media = job.media_file
-    job.status, job.started_at, job.progress, job.error = "running", utcnow(), 0.0, None
+    job.status, job.started_at, job.heartbeat_at, job.progress, job.error = "running", utcnow(), utcnow(), 0.0, None
     session.commit()
     root = hls_root()
     os.makedirs(root, exist_ok=True)
@@ -141,16 +198,13 @@ def _run(session: Session, job_id: int) -> str:
         os.rename(tmp, os.path.join(root, final))
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        job.status, job.error, job.finished_at = "failed", str(exc) or type(exc).__name__, utcnow()
-        session.commit()
+        _fail(session, job, str(exc) or type(exc).__name__)
         log.warning("transcode job %s (%s) failed: %s", job.id, media.path, job.error)
         raise
-    old = [j for j in media.jobs if j.output_dir and j.id != job.id]
     job.status, job.output_dir, job.progress, job.finished_at = "succeeded", final, 100.0, utcnow()
-    for previous in old:
-        shutil.rmtree(os.path.join(root, previous.output_dir), ignore_errors=True)
-        previous.output_dir = None
-    session.commit()
+    old_dirs = unpublish(session, media, keep=job)
+    for folder in old_dirs:  # only once the new ladder is what the database points at
+        shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
     log.info("transcode job %s published %s", job.id, final)
     return final
 
@@ -184,23 +238,30 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
     """Run the one ffmpeg process; progress (percent) from `-progress` `out_time_us` lines.
 
     Returns ffmpeg's last log lines (warnings and errors). Raises TranscodeError on a non-zero exit.
+    ffmpeg is killed if the job dies here (e.g. RQ's timeout), so no encoder outlives its job.
     """
     for folder in [r.name for r in ladder.rungs] + ([AUDIO_DIR] if ladder.audio_index is not None else []):
         os.makedirs(os.path.join(out, folder))
     log_path = os.path.join(out, "ffmpeg.log")
-    last_write = 0.0
+    last_write = time.monotonic()
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(build_command(ladder), cwd=out, stdout=subprocess.PIPE, stderr=log_file)
-        for raw in proc.stdout:
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key != "out_time_us" or not duration_ms or not value.isdigit():
-                continue
-            now = time.monotonic()
-            if now - last_write >= PROGRESS_INTERVAL_S:
-                job.progress = min(99.0, round(int(value) / 10 / duration_ms, 1))
+        try:
+            for raw in proc.stdout:
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                now = time.monotonic()
+                if key != "out_time_us" or now - last_write < PROGRESS_INTERVAL_S:
+                    continue
+                if duration_ms and value.isdigit():
+                    job.progress = min(99.0, round(int(value) / 10 / duration_ms, 1))
+                job.heartbeat_at = utcnow()
                 session.commit()
                 last_write = now
-        rc = proc.wait()
+            rc = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     with open(log_path, encoding="utf-8", errors="replace") as fh:
         tail = "\n".join(line.rstrip() for line in fh.readlines()[-8:])
     os.remove(log_path)
@@ -212,9 +273,11 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
 def _stream_durations_ms(media: MediaFile, ladder: LadderJob) -> tuple[int | None, int | None]:
     """(video, audio) source durations in ms: each stream's own, else the file's."""
     by_index = {s.index: s for s in media.streams}
+
     def duration(index: int | None) -> int | None:
         stream = by_index.get(index) if index is not None else None
         return (stream.duration_ms if stream and stream.duration_ms else None) or media.duration_ms
+
     return duration(ladder.video_index), duration(ladder.audio_index)
 
 
@@ -223,8 +286,7 @@ def _write_master(out: str, ladder: LadderJob, expected_ms: tuple[int | None, in
     """Measure every rendition, check it covers its source stream, write `master.m3u8`.
 
     `expected_ms` is the (video, audio) source duration in ms. Raises TranscodeError (with ffmpeg's
-    log lines) when a rendition stops short: ffmpeg exits 0 on a truncated file after decoding what
-    it could.
+    log lines) when a rendition stops short.
     """
     video = [measure_rendition(out, r.name, ffprobe=ffprobe) for r in ladder.rungs]
     audio = measure_rendition(out, AUDIO_DIR, ffprobe=ffprobe) if ladder.audio_index is not None else None

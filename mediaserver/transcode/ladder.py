@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..ratios import parse_ratio
+
 RUNG_HEIGHTS = (1080, 720, 480, 360)
 KEYFRAME_INTERVAL_S = 2
 SEGMENT_DURATION_S = 6
@@ -25,6 +27,7 @@ _BITRATE_POINTS = (
     (1280 * 720, 3_000_000),
     (1920 * 1080, 6_000_000),
 )
+#: Floor for tiny pictures: below about 150 kb/s x264 at these sizes falls apart (our own choice).
 _MIN_BITRATE_BPS = 150_000
 
 
@@ -60,7 +63,7 @@ def display_size(src: SourceVideo) -> tuple[int, int]:
     if src.width <= 0 or src.height <= 0:
         raise ValueError(f"video size must be positive, got {src.width}x{src.height}")
     width = Fraction(src.width)
-    sar = _parse_ratio(src.sample_aspect_ratio)
+    sar = parse_ratio(src.sample_aspect_ratio, ":")
     if sar:
         width *= sar
     height = src.height
@@ -100,16 +103,3 @@ def bitrate_for(width: int, height: int) -> int:
 def _even(value: Fraction | int | float) -> int:
     """Nearest even integer, at least 2 (H.264 4:2:0 needs even sizes)."""
     return max(2, 2 * round(Fraction(value) / 2))
-
-
-def _parse_ratio(text: str | None) -> Fraction | None:
-    if not text or ":" not in text:
-        return None
-    num, _, den = text.partition(":")
-    try:
-        n, d = int(num), int(den)
-    except ValueError:
-        return None
-    if n <= 0 or d <= 0:
-        return None
-    return Fraction(n, d)

@@ -2,7 +2,9 @@
 import m3u8
 import pytest
 
-from mediaserver.transcode.playlist import Rendition, avc_codec_string, render_master
+from mediaserver.exceptions import TranscodeError
+from mediaserver.transcode.measure import avc_codec_string
+from mediaserver.transcode.playlist import Rendition, render_master
 
 V720 = Rendition("720p/index.m3u8", "avc1.64001f", 2_000_000, 1_500_000, 30.0, 1280, 720, 24.0)
 V360 = Rendition("360p/index.m3u8", "avc1.64001e", 600_000, 500_000, 30.0, 640, 360, 24.0)
@@ -44,5 +46,5 @@ def test_avc_codec_string_reads_profile_constraints_and_level(tmp_path):
     init.write_bytes(b"\x00\x00\x00\x10ftypisom" + b"\x00\x00\x00\x20avcC\x01\x64\x00\x1f\xff")
     assert avc_codec_string(str(init)) == "avc1.64001f"
     init.write_bytes(b"no box here")
-    with pytest.raises(ValueError):
+    with pytest.raises(TranscodeError):
         avc_codec_string(str(init))
