@@ -41,11 +41,19 @@ def scan_command(paths: tuple[str, ...]) -> None:
     probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
     with click.progressbar(length=total, label="Scanning", file=sys.stderr, show_pos=True) as bar:
         summary = scan(db, targets, probe_fn, progress=lambda _path: bar.update(1))
+    for warning in summary.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for folder in summary.removed_output_dirs:
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
+    for media_id in summary.updated_ids:
+        jobs.source_changed(db, db.get(MediaFile, media_id))
     if summary.added_ids and settings.auto_transcode(db):
-        queued = _enqueue_ids(summary.added_ids)
-        click.echo(f"queued {queued} transcode job(s) for the worker (python worker.py)", err=True)
+        try:
+            queued = _enqueue_ids(summary.added_ids)
+        except click.ClickException as exc:  # the scan itself ran: still exit 0
+            click.echo(f"warning: nothing queued for transcoding: {exc.message}", err=True)
+        else:
+            click.echo(f"queued {queued} transcode job(s) for the worker (python worker.py)", err=True)
     click.echo(summary.line())
 
 
@@ -66,6 +74,8 @@ def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
                     if m.ready_job is None)
     queued = _enqueue_ids(list(ids))
     click.echo(f"queued {queued} transcode job(s)")
+    if queued < len(ids):
+        raise click.exceptions.Exit(1)
 
 
 def _enqueue_ids(ids: list[int]) -> int:

@@ -1,6 +1,8 @@
 """Walk the library, probe new or changed files once, upsert them keyed by (root, path).
 
 A file is unchanged when its (size, mtime) equal the stored ones: it is then never probed again.
+Vanished files are removed, but never under a folder the walk could not read, nor when a root
+that had files is suddenly empty (an unmounted disk must not wipe the catalog and its ladders).
 Sidecar files (subtitles `.srt`/`.vtt`/`.ass`/`.ssa`, `.nfo`, images) are not media files and are
 skipped here; linking them to their video is the catalog's job (issue 3).
 """
@@ -38,7 +40,8 @@ class ScanTarget:
 
 @dataclass
 class ScanSummary:
-    """Counts of one scan; `added_ids` are new or changed files that probed fine (for auto-transcode)."""
+    """Counts of one scan. `added_ids`: new or changed files that probed fine (for auto-transcode);
+    `updated_ids`: changed files, whatever their probe said; `warnings`: sentences for the operator."""
 
     added: int = 0
     updated: int = 0
@@ -46,7 +49,9 @@ class ScanSummary:
     removed: int = 0
     failed: int = 0
     added_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
     removed_output_dirs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """The summary line `added N, updated N, unchanged N, removed N, failed N`."""
@@ -74,24 +79,36 @@ def resolve_targets(paths: list[str], roots: list[str]) -> list[ScanTarget]:
     return targets
 
 
-def list_media(target: ScanTarget) -> Iterator[tuple[str, os.stat_result]]:
-    """Yield (path relative to the root with `/` separators, stat) for every media file, sorted."""
+def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Iterator[tuple[str, os.stat_result]]:
+    """Yield (path relative to the root with `/` separators, stat) for every media file, sorted.
+
+    Folders and files that cannot be read are appended to `unreadable` (paths relative to the root)
+    instead of stopping the walk; so are names that are not valid UTF-8 (the database needs text).
+    """
+    unreadable = unreadable if unreadable is not None else []
     start = Path(target.start)
+
+    def note(path: str | os.PathLike) -> None:
+        unreadable.append(Path(path).relative_to(target.root).as_posix().encode("utf-8", "replace").decode())
+
     if start.is_file():
         candidates = [start]
     else:
         candidates = []
-        for dirpath, dirnames, filenames in os.walk(start):
+        for dirpath, dirnames, filenames in os.walk(start, onerror=lambda err: note(err.filename)):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             candidates.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
     for path in candidates:
         if path.suffix.lower() not in MEDIA_EXTENSIONS:
             continue
+        rel = path.relative_to(target.root).as_posix()
         try:
+            rel.encode("utf-8")
             st = path.stat()
-        except OSError:
+        except (UnicodeEncodeError, OSError):
+            note(path)
             continue
-        yield path.relative_to(target.root).as_posix(), st
+        yield rel, st
 
 
 def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn,
@@ -107,17 +124,24 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn,
         known = {m.path: m for m in session.scalars(select(MediaFile).where(MediaFile.root == target.root))
                  if _under(m.path, prefix)}
         seen: set[str] = set()
-        for rel, st in list_media(target):
+        unreadable: list[str] = []
+        for rel, st in list_media(target, unreadable):
             seen.add(rel)
             _scan_one(session, target.root, rel, st, known.get(rel), probe, summary)
             session.commit()
             if progress:
                 progress(rel)
-        for rel, media in known.items():
-            if rel not in seen:
-                summary.removed_output_dirs += [j.output_dir for j in media.jobs if j.output_dir]
-                session.delete(media)
-                summary.removed += 1
+        summary.warnings += [f"cannot read {target.root}/{rel}; skipped" for rel in unreadable]
+        gone = [rel for rel in known if rel not in seen and not any(_under(rel, bad) for bad in unreadable)]
+        if known and not seen:
+            summary.warnings.append(f"{target.start} holds no media file any more (unmounted?); "
+                                    f"kept its {len(known)} catalogued files")
+            gone = []
+        for rel in gone:
+            media = known[rel]
+            summary.removed_output_dirs += [j.output_dir for j in media.jobs if j.output_dir]
+            session.delete(media)
+            summary.removed += 1
         session.commit()
     return summary
 
@@ -131,6 +155,8 @@ def _scan_one(session: Session, root: str, rel: str, st: os.stat_result, media: 
     if is_new:
         media = MediaFile(root=root, path=rel)
         session.add(media)
+    else:
+        summary.updated_ids.append(media.id)
     media.size, media.mtime, media.probed_at = st.st_size, st.st_mtime, utcnow()
     media.streams.clear()
     try:

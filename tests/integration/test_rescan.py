@@ -1,0 +1,104 @@
+"""Rescans that change the catalog: changed sources, vanished folders, odd names, Redis down."""
+import os
+import shutil
+
+import pytest
+from rq import Queue
+from sqlalchemy import select
+
+from mediaserver import create_app
+from mediaserver.db import get_db
+from mediaserver.models import MediaFile
+from tests.helpers import PASSWORD, app_config, clip, media_id, run_worker
+
+
+@pytest.fixture
+def library(tmp_path):
+    root = tmp_path / "library"
+    (root / "Films").mkdir(parents=True)
+    shutil.copy(clip("video/rabbit320.mp4"), root / "Films" / "rabbit320.mp4")
+    shutil.copy(clip("audio/bear.opus"), root / "Films" / "bear.opus")
+    return root
+
+
+@pytest.fixture
+def lib_app(tmp_path, library, redis_db):
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], AUTO_TRANSCODE_DEFAULT=True))
+    app.test_cli_runner().invoke(args=["users", "create", "alice", "--password", PASSWORD, "--admin"])
+    return app
+
+
+def last_line(result):
+    return result.output.strip().splitlines()[-1]
+
+
+def test_a_changed_source_drops_its_old_ladder_and_is_queued_again(lib_app, library):
+    runner = lib_app.test_cli_runner()
+    runner.invoke(args=["scan"])
+    run_worker(lib_app)
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    rabbit = f"/api/media-files/{media_id(lib_app, 'Films/rabbit320.mp4')}"
+    item = client.get(rabbit).json
+    assert item["transcode"]["playable"]
+    hls = os.path.join(lib_app.config["DATA_DIR"], "hls")
+    assert len(os.listdir(hls)) == 2
+    shutil.copy(clip("video/friday.mp4"), library / "Films" / "rabbit320.mp4")  # replaced by another film
+    result = runner.invoke(args=["scan"])
+    assert last_line(result) == "added 0, updated 1, unchanged 1, removed 0, failed 0"
+    item = client.get(rabbit).json
+    assert not item["transcode"]["playable"] and item["transcode"]["status"] == "queued"
+    video = next(s for s in item["streams"] if s["type"] == "video")
+    assert item["duration_ms"] == 6166 and (video["width"], video["height"]) == (640, 480)  # friday.mp4 now
+    assert len(os.listdir(hls)) == 1  # the old ladder of the changed file is gone
+    assert client.get(rabbit + "/playback").status_code == 409
+    run_worker(lib_app)
+    assert client.get(rabbit).json["transcode"]["playable"]
+
+
+def test_an_emptied_root_keeps_the_catalog(lib_app, library, tmp_path):
+    runner = lib_app.test_cli_runner()
+    runner.invoke(args=["scan"])
+    shutil.move(library / "Films", tmp_path / "elsewhere")  # e.g. the disk was unmounted
+    result = runner.invoke(args=["scan"])
+    assert result.exit_code == 0
+    assert last_line(result) == "added 0, updated 0, unchanged 0, removed 0, failed 0"
+    assert "holds no media file any more" in result.output
+    with lib_app.app_context():
+        assert len(get_db().scalars(select(MediaFile)).all()) == 2
+
+
+def test_one_vanished_file_is_removed(lib_app, library):
+    runner = lib_app.test_cli_runner()
+    runner.invoke(args=["scan"])
+    (library / "Films" / "bear.opus").unlink()
+    assert last_line(runner.invoke(args=["scan"])) == "added 0, updated 0, unchanged 1, removed 1, failed 0"
+
+
+def test_a_name_that_is_not_utf8_is_skipped_with_a_warning(lib_app, library):
+    os.symlink(clip("audio/bear.flac"), os.fsencode(library) + b"/caf\xe9.flac")
+    result = lib_app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0
+    assert "warning: cannot read" in result.output and "caf" in result.output
+    assert last_line(result) == "added 2, updated 0, unchanged 0, removed 0, failed 0"
+
+
+def test_scan_with_redis_down_still_reports_and_exits_0(tmp_path, library):
+    app = create_app(app_config(tmp_path / "x", LIBRARY_ROOTS=[str(library)], AUTO_TRANSCODE_DEFAULT=True,
+                                REDIS_URL="redis://127.0.0.1:1/0"))
+    result = app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0
+    assert "warning: nothing queued for transcoding" in result.output
+    assert last_line(result) == "added 2, updated 0, unchanged 0, removed 0, failed 0"
+
+
+def test_auto_transcode_off_queues_nothing(lib_app):
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    client.post("/admin/settings", data={})  # unchecked box: off
+    lib_app.test_cli_runner().invoke(args=["scan"])
+    assert Queue(lib_app.config["RQ_QUEUE"], connection=lib_app.redis).count == 0
+    client.post("/admin/settings", data={"auto_transcode": "on"})
+    os.utime(os.path.join(lib_app.config["LIBRARY_ROOTS"][0], "Films", "bear.opus"), (1_000_000, 1_000_000))
+    lib_app.test_cli_runner().invoke(args=["scan"])
+    assert Queue(lib_app.config["RQ_QUEUE"], connection=lib_app.redis).count == 1
