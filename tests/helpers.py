@@ -9,10 +9,12 @@ import fcntl
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from rq import SimpleWorker
 
 
+PROJECT = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("MEDIASERVER_TEST_MEDIA", Path(__file__).resolve().parents[1] / ".." / "shared" / "media")).resolve()
 
 
@@ -27,7 +29,8 @@ def _claim_redis_db(first: int = 15, last: int = 8) -> str:
             handle.close()
             continue
         _LOCKS.append(handle)
-        return f"redis://127.0.0.1:6379/{number}"
+        server = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+        return f"{server.scheme}://{server.netloc}/{number}"  # the server `make` checked, our own db
     raise RuntimeError(f"Redis test databases {last}-{first} are all in use by other test sessions")
 
 

@@ -7,14 +7,11 @@ import pytest
 from mediaserver.config import from_environment
 from mediaserver.exceptions import ConfigError
 
-VARIABLES = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MEDIASERVER_LIBRARY", "MEDIASERVER_DATA_DIR",
-             "MEDIASERVER_TOKEN_TTL_S", "MEDIASERVER_AUTO_TRANSCODE", "MEDIASERVER_FFMPEG")
-
-
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("MEDIASERVER_") or name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+            monkeypatch.delenv(name)
 
 
 def test_defaults_live_in_the_instance_folder(tmp_path):
