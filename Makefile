@@ -13,7 +13,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 tools:
-	bash scripts/ensure-tools.sh ffmpeg redis
+	bash scripts/ensure-tools.sh venv ffmpeg redis
 
 setup: tools $(VENV)/.installed
 	bash scripts/ensure-redis.sh

@@ -8,12 +8,21 @@ for tool in "$@"; do
     ffmpeg)   bins="ffmpeg ffprobe";          pkgs="ffmpeg" ;;
     redis)    bins="redis-server redis-cli";  pkgs="redis-server redis-tools" ;;
     chromium) bins="chromium";                pkgs="chromium" ;;
+    venv)     # Debian/Ubuntu ship venv and ensurepip apart from python3
+              if python3 -c "import ensurepip, venv" >/dev/null 2>&1; then continue; fi
+              missing+=(python3-venv); continue ;;
     *) echo "ensure-tools: unknown tool '$tool'" >&2; exit 2 ;;
   esac
   for bin in $bins; do
     if ! command -v "$bin" >/dev/null 2>&1; then missing+=($pkgs); break; fi
   done
 done
+if [[ " $* " == *" ffmpeg "* ]] && command -v ffmpeg >/dev/null 2>&1; then
+  major=$(ffmpeg -version | sed -n 's/^ffmpeg version n\{0,1\}\([0-9]*\).*/\1/p')
+  if [ -n "$major" ] && [ "$major" -lt 5 ]; then
+    echo "ensure-tools: ffmpeg $major is too old; version 5 or newer is needed (external_tools.txt)" >&2; exit 1
+  fi
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "ensure-tools: installing with apt: ${missing[*]}" >&2
 if [ "$(id -u)" = 0 ]; then sudo=""
