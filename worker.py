@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
 
 from mediaserver import create_app
@@ -27,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"worker.py: configuration: {exc}", file=sys.stderr)
         return 2
     with app.app_context():
-        worker = Worker([app.task_queue], connection=app.redis)
-        worker.work(burst=args.burst, with_scheduler=False)
+        try:
+            worker = Worker([app.task_queue], connection=app.redis)
+            worker.work(burst=args.burst, with_scheduler=False)
+        except RedisConnectionError as exc:
+            print(f"worker.py: cannot reach Redis at {app.config['REDIS_URL']}: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

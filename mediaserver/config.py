@@ -70,7 +70,10 @@ def load_secret_key(instance_path: str) -> str:
             pass
         finally:
             tmp.unlink()
-    return path.read_text().strip()
+    key = path.read_text().strip()
+    if len(key) < 16:
+        raise ConfigError(f"SECRET_KEY: the file {path} holds no usable key; delete it to make a new one")
+    return key
 
 
 def from_environment(instance_path: str) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
 
 import click
@@ -14,6 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+#: Every live engine. A forked RQ work-horse must not reuse its parent's pooled connections
+#: (SQLAlchemy docs, "Using Connection Pools with Multiprocessing or os.fork()"): one hook for all.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in list(_ENGINES)])
 
 
 def make_engine(url: str) -> Engine:
@@ -87,8 +93,7 @@ def init_app(app: Flask) -> None:
     engine = make_engine(url)
     app.extensions["engine"] = engine
     app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    # A forked RQ work-horse must not reuse the parent's pooled connections (SQLAlchemy pooling docs).
-    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+    _ENGINES.add(engine)
     if url.startswith("sqlite") and app.config.get("MIGRATE_ON_START", True):
         upgrade(url)
     app.teardown_appcontext(close_db)

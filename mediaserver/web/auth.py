@@ -20,8 +20,8 @@ from .errors import error_response
 
 bp = Blueprint("auth", __name__)
 
-USERNAME_MAX = 64
-PASSWORD_MIN = 8
+USERNAME_MAX = 64  # the users.username column's length
+PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8 characters for a chosen password
 
 
 def create_user(username: str, password: str, is_admin: bool = False) -> User:

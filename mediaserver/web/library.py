@@ -14,8 +14,8 @@ from .errors import error_response
 
 bp = Blueprint("library", __name__)
 
-PER_PAGE_DEFAULT = 50
-PER_PAGE_MAX = 500
+PER_PAGE_DEFAULT = 50  # one screen of the library page
+PER_PAGE_MAX = 500  # bounds one response (each item carries its streams)
 
 
 def stream_json(s) -> dict:

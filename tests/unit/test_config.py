@@ -30,6 +30,12 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
     assert os.listdir(tmp_path) == ["secret_key"]
 
 
+def test_an_empty_secret_key_file_is_refused(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        from_environment(str(tmp_path))
+
+
 def test_library_takes_several_folders(tmp_path, monkeypatch):
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     monkeypatch.setenv("MEDIASERVER_LIBRARY", f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}")
