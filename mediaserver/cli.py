@@ -43,6 +43,8 @@ def scan_command(paths: tuple[str, ...]) -> None:
         summary = scan(db, targets, probe_fn, progress=lambda _path: bar.update(1))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for path, reason in summary.failures:
+        click.echo(f"failed: {path}: {reason}", err=True)
     for folder in summary.removed_output_dirs:
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
     for media_id in summary.updated_ids:

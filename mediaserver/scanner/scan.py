@@ -52,6 +52,7 @@ class ScanSummary:
     updated_ids: list[int] = field(default_factory=list)
     removed_output_dirs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, ffprobe's reason)
 
     def line(self) -> str:
         """The summary line `added N, updated N, unchanged N, removed N, failed N`."""
@@ -165,6 +166,7 @@ def _scan_one(session: Session, root: str, rel: str, st: os.stat_result, media: 
         media.status, media.error = "failed", str(exc)
         media.container = media.duration_ms = media.bit_rate = None
         summary.failed += 1
+        summary.failures.append((rel, str(exc)))
         return
     media.status, media.error = "ok", None
     media.container, media.duration_ms, media.bit_rate = result.container, result.duration_ms, result.bit_rate

@@ -77,6 +77,8 @@ def test_multitrack_mkv_keeps_languages_and_titles(scan_app):
 def test_unreadable_file_is_recorded_with_ffprobes_reason_and_the_scan_goes_on(scan_app):
     result = scan_app.test_cli_runner().invoke(args=["scan", str(MEDIA / "broken"), str(MEDIA / "audio")])
     assert result.exit_code == 0
+    assert "failed: broken/sample_malformed_free_box.mp4: " in result.output
+    assert "Invalid data found when processing input" in result.output
     files = media_files(scan_app)
     broken = files["broken/sample_malformed_free_box.mp4"]
     assert broken.status == "failed"
