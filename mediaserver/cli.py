@@ -16,7 +16,7 @@ from . import settings
 from .db import get_db
 from .models import MediaFile
 from .scanner.probe import probe
-from .scanner.scan import list_media, resolve_targets, scan
+from .scanner.scan import resolve_targets, scan
 from .transcode import jobs
 
 
@@ -36,11 +36,21 @@ def scan_command(paths: tuple[str, ...]) -> None:
         targets = resolve_targets(list(paths), roots)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
-    total = sum(1 for target in targets for _ in list_media(target))
     db = get_db()
     probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
-    with click.progressbar(length=total, label="Scanning", file=sys.stderr, show_pos=True) as bar:
-        summary = scan(db, targets, probe_fn, progress=lambda _path: bar.update(1))
+    bar = None
+
+    def progress(_path: str, done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Scanning", file=sys.stderr, show_pos=True)
+        bar.update(1)
+
+    summary = scan(db, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"])
+    if bar is not None:
+        bar.render_finish()
+    if summary.moved:
+        click.echo(f"moved or renamed: {summary.moved} (kept their ids, matches and ladders)", err=True)
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     for path, reason in summary.failures:

@@ -106,6 +106,7 @@ def from_environment(instance_path: str) -> dict:
         "FFMPEG": _tool("MEDIASERVER_FFMPEG", "ffmpeg"),
         "FFPROBE": _tool("MEDIASERVER_FFPROBE", "ffprobe"),
         "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),
+        "PROBE_WORKERS": _positive_int("MEDIASERVER_PROBE_WORKERS", os.cpu_count() or 1),
         "AUTO_TRANSCODE_DEFAULT": _flag("MEDIASERVER_AUTO_TRANSCODE", True),
     }
 

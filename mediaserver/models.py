@@ -4,14 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -49,7 +52,9 @@ class MediaFile(Base):
 
     `root` is the absolute library folder, `path` is relative to it (POSIX separators).
     `size` is in bytes, `mtime` in s since the epoch, `duration_ms` in ms, `bit_rate` in bit/s.
-    `status` is `ok` or `failed`; `error` then holds ffprobe's reason.
+    `status` is `ok` or `failed`; `error` then holds ffprobe's reason. `fingerprint` (hex SHA-256 of
+    the size and the first and last 64 KiB) recognises the file after a rename or a move.
+    A file belongs to at most one movie, or to one or more episodes (a multi-episode file).
     """
 
     __tablename__ = "media_files"
@@ -66,7 +71,13 @@ class MediaFile(Base):
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     bit_rate: Mapped[int | None] = mapped_column(BigInteger)
     probed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    movie_id: Mapped[int | None] = mapped_column(ForeignKey("movies.id", ondelete="SET NULL"), index=True)
 
+    movie: Mapped[Movie | None] = relationship(back_populates="files")
+    episodes: Mapped[list[Episode]] = relationship(secondary="episode_files", back_populates="files")
+    subtitles: Mapped[list[Subtitle]] = relationship(back_populates="media_file", cascade="all, delete-orphan",
+                                                     order_by="Subtitle.path")
     streams: Mapped[list[Stream]] = relationship(
         back_populates="media_file", cascade="all, delete-orphan", order_by="Stream.index"
     )
@@ -163,3 +174,136 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# --- The catalog: what the files are (issue 3) -------------------------------------------------
+
+movie_genres = Table(
+    "movie_genres", Base.metadata,
+    Column("movie_id", ForeignKey("movies.id", ondelete="CASCADE"), primary_key=True),
+    Column("genre_id", ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True),
+)
+show_genres = Table(
+    "show_genres", Base.metadata,
+    Column("show_id", ForeignKey("shows.id", ondelete="CASCADE"), primary_key=True),
+    Column("genre_id", ForeignKey("genres.id", ondelete="CASCADE"), primary_key=True),
+)
+episode_files = Table(
+    "episode_files", Base.metadata,
+    Column("episode_id", ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_file_id", ForeignKey("media_files.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Genre(Base):
+    """A genre name as TMDB gives it ("Science Fiction")."""
+
+    __tablename__ = "genres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class TitleMixin:
+    """Fields movies and shows share.
+
+    `match_status`: `matched` (TMDB search above the threshold), `id` (a `[tmdbid-N]` in the name),
+    `nfo` (an NFO sidecar's id), `manual` (an admin's choice: never re-matched by a rescan),
+    `unmatched` (no candidate good enough; `candidates` holds the best ones), `off` (no TMDB key).
+    `guess_key` groups unmatched files of one title: normalised title + year.
+    `candidates` is a JSON list of `{"tmdb_id", "title", "year", "score"}`; `cast` a JSON list of
+    `{"name", "character"}`. `poster`/`backdrop` are file names under `<DATA_DIR>/images/`.
+    """
+
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    title: Mapped[str] = mapped_column(String(512))
+    original_title: Mapped[str | None] = mapped_column(String(512))
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    overview: Mapped[str | None] = mapped_column(Text)
+    poster: Mapped[str | None] = mapped_column(String(256))
+    backdrop: Mapped[str | None] = mapped_column(String(256))
+    match_status: Mapped[str] = mapped_column(String(16), default="unmatched")
+    candidates: Mapped[list | None] = mapped_column(JSON)
+    cast: Mapped[list | None] = mapped_column(JSON)
+    guess_key: Mapped[str | None] = mapped_column(String(600), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Movie(TitleMixin, Base):
+    """A film; several media files may be versions of it. `runtime_min` in minutes (TMDB's unit)."""
+
+    __tablename__ = "movies"
+
+    release_date: Mapped[str | None] = mapped_column(String(10))
+    runtime_min: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    genres: Mapped[list[Genre]] = relationship(secondary=movie_genres, order_by=Genre.name)
+    files: Mapped[list[MediaFile]] = relationship(back_populates="movie", order_by="MediaFile.path")
+
+
+class Show(TitleMixin, Base):
+    """A TV show: seasons, then episodes. `first_air_date` as TMDB gives it (YYYY-MM-DD)."""
+
+    __tablename__ = "shows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_air_date: Mapped[str | None] = mapped_column(String(10))
+    genres: Mapped[list[Genre]] = relationship(secondary=show_genres, order_by=Genre.name)
+    seasons: Mapped[list[Season]] = relationship(back_populates="show", cascade="all, delete-orphan",
+                                                 order_by="Season.number")
+
+
+class Season(Base):
+    """Season `number` of a show (0 holds the specials, as on TMDB)."""
+
+    __tablename__ = "seasons"
+    __table_args__ = (UniqueConstraint("show_id", "number", name="uq_seasons_show_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(512))
+    overview: Mapped[str | None] = mapped_column(Text)
+    poster: Mapped[str | None] = mapped_column(String(256))
+
+    show: Mapped[Show] = relationship(back_populates="seasons")
+    episodes: Mapped[list[Episode]] = relationship(back_populates="season", cascade="all, delete-orphan",
+                                                   order_by="Episode.number")
+
+
+class Episode(Base):
+    """Episode `number` of a season; its files (versions, or one file holding several episodes)."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("season_id", "number", name="uq_episodes_season_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(512))
+    overview: Mapped[str | None] = mapped_column(Text)
+    air_date: Mapped[str | None] = mapped_column(String(10))
+
+    season: Mapped[Season] = relationship(back_populates="episodes")
+    files: Mapped[list[MediaFile]] = relationship(secondary=episode_files, back_populates="episodes",
+                                                  order_by="MediaFile.path")
+
+
+class Subtitle(Base):
+    """A sidecar subtitle file linked to its video (`Name.en.srt`, `Name.forced.eng.vtt`).
+
+    `path` is relative to the video's library root; `language` ISO 639-2/B (`eng`) or None;
+    `format`: `srt`, `webvtt`, `ass`, `ssa`, `vobsub`.
+    """
+
+    __tablename__ = "subtitles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(2048))
+    language: Mapped[str | None] = mapped_column(String(8))
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    sdh: Mapped[bool] = mapped_column(Boolean, default=False)
+    format: Mapped[str] = mapped_column(String(16))
+
+    media_file: Mapped[MediaFile] = relationship(back_populates="subtitles")

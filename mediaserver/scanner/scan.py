@@ -1,15 +1,20 @@
 """Walk the library, probe new or changed files once, upsert them keyed by (root, path).
 
 A file is unchanged when its (size, mtime) equal the stored ones: it is then never probed again.
+A file that vanished from one path and appears at another with the same size and fingerprint
+(SHA-256 of its size and first and last 64 KiB) was moved or renamed: its row, and so its id, its
+catalog match and its HLS ladder, follow it. Probing runs in a bounded pool of threads (ffprobe
+is a process of its own, so threads are enough); the database is written from the calling thread.
 Vanished files are removed, but never under a folder the walk could not read, nor when a root
 that had files is suddenly empty (an unmounted disk must not wipe the catalog and its ladders).
-Sidecar files (subtitles `.srt`/`.vtt`/`.ass`/`.ssa`, `.nfo`, images) are not media files and are
-skipped here; linking them to their video is the catalog's job (issue 3).
+Sidecar files (subtitles, `.nfo`, images) are not media files; the catalog links them.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,8 +31,11 @@ VIDEO_EXTENSIONS = {
 }
 AUDIO_EXTENSIONS = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wav", ".wma", ".alac", ".aiff", ".ape"}
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS
+#: Bytes hashed at each end of a file for its fingerprint (issue 3: "first and last 64 KiB").
+FINGERPRINT_EDGE_BYTES = 64 * 1024
 
 ProbeFn = Callable[[str], ProbeResult]
+ProgressFn = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -40,19 +48,22 @@ class ScanTarget:
 
 @dataclass
 class ScanSummary:
-    """Counts of one scan. `added_ids`: new or changed files that probed fine (for auto-transcode);
-    `updated_ids`: changed files, whatever their probe said; `warnings`: sentences for the operator."""
+    """Counts of one scan. `added_ids`: new or changed files that probed fine (to catalog and
+    transcode); `updated_ids`: changed files, whatever their probe said; `moved`: files found at
+    a new path (counted as updated); `warnings`: sentences for the operator; `failures`: (path,
+    ffprobe's reason)."""
 
     added: int = 0
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
     failed: int = 0
+    moved: int = 0
     added_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     removed_output_dirs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, ffprobe's reason)
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
     def line(self) -> str:
         """The summary line `added N, updated N, unchanged N, removed N, failed N`."""
@@ -112,61 +123,149 @@ def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Itera
         yield rel, st
 
 
-def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn,
-         progress: Callable[[str], None] | None = None) -> ScanSummary:
-    """Scan `targets`, probing only new or changed files; commits after every file.
+def fingerprint(path: str, size: int) -> str:
+    """Hex SHA-256 of the size and the first and last FINGERPRINT_EDGE_BYTES of the file.
+
+    Raises OSError when the file cannot be read.
+    """
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as fh:
+        digest.update(fh.read(FINGERPRINT_EDGE_BYTES))
+        if size > 2 * FINGERPRINT_EDGE_BYTES:
+            fh.seek(size - FINGERPRINT_EDGE_BYTES)
+        digest.update(fh.read(FINGERPRINT_EDGE_BYTES))
+    return digest.hexdigest()
+
+
+@dataclass
+class _Found:
+    root: str
+    rel: str
+    st: os.stat_result
+
+    @property
+    def abs_path(self) -> str:
+        return os.path.join(self.root, self.rel)
+
+
+def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: ProgressFn | None = None,
+         workers: int = 1) -> ScanSummary:
+    """Scan `targets`, probing only new or changed files, at most `workers` ffprobe at a time.
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
-    `progress(rel_path)` is called once per file seen. Returns the ScanSummary.
+    `progress(rel_path, done, total)` is called once per file seen. Commits after every file.
     """
     summary = ScanSummary()
+    found: list[_Found] = []
+    gone: list[MediaFile] = []
     for target in targets:
-        prefix = Path(target.start).relative_to(target.root).as_posix()
         known = {m.path: m for m in session.scalars(select(MediaFile).where(MediaFile.root == target.root))
-                 if _under(m.path, prefix)}
-        seen: set[str] = set()
+                 if _under(m.path, _prefix(target))}
         unreadable: list[str] = []
-        for rel, st in list_media(target, unreadable):
-            seen.add(rel)
-            _scan_one(session, target.root, rel, st, known.get(rel), probe, summary)
-            session.commit()
-            if progress:
-                progress(rel)
+        seen = {rel: _Found(target.root, rel, st) for rel, st in list_media(target, unreadable)}
+        found += seen.values()
         summary.warnings += [f"cannot read {target.root}/{rel}; skipped" for rel in unreadable]
-        gone = [rel for rel in known if rel not in seen and not any(_under(rel, bad) for bad in unreadable)]
         if known and not seen:
             summary.warnings.append(f"{target.start} holds no media file any more (unmounted?); "
                                     f"kept its {len(known)} catalogued files")
-            gone = []
-        for rel in gone:
-            media = known[rel]
-            summary.removed_output_dirs += [j.output_dir for j in media.jobs if j.output_dir]
-            session.delete(media)
-            summary.removed += 1
-        session.commit()
+            continue
+        gone += [m for rel, m in known.items() if rel not in seen and not any(_under(rel, u) for u in unreadable)]
+    known_at = {(m.root, m.path): m for m in session.scalars(select(MediaFile))}
+    moved = _match_moves(gone, [f for f in found if (f.root, f.rel) not in known_at])
+    done = 0
+
+    def tick(rel: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(rel, done, len(found))
+
+    to_probe: list[tuple[_Found, MediaFile | None]] = []
+    for item in found:
+        media = known_at.get((item.root, item.rel))
+        if id(item) in moved:
+            media = moved[id(item)]
+            media.root, media.path, media.mtime = item.root, item.rel, item.st.st_mtime
+            session.commit()
+            summary.moved += 1
+            summary.updated += 1
+            tick(item.rel)
+        elif media is not None and (media.size, media.mtime) == (item.st.st_size, item.st.st_mtime):
+            if media.fingerprint is None:  # catalogued before fingerprints existed: read 128 KiB once
+                media.fingerprint = _fingerprint_or_none(item)
+                session.commit()
+            summary.unchanged += 1
+            tick(item.rel)
+        else:
+            to_probe.append((item, media))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {pool.submit(_probe_one, probe, item): (item, media) for item, media in to_probe}
+        for future in as_completed(futures):
+            item, media = futures[future]
+            _store(session, item, media, *future.result(), summary)
+            session.commit()
+            tick(item.rel)
+    moved_rows = {id(m) for m in moved.values()}
+    for media in gone:
+        if id(media) in moved_rows:
+            continue
+        summary.removed_output_dirs += [j.output_dir for j in media.jobs if j.output_dir]
+        session.delete(media)
+        summary.removed += 1
+    session.commit()
     return summary
 
 
-def _scan_one(session: Session, root: str, rel: str, st: os.stat_result, media: MediaFile | None,
-              probe: ProbeFn, summary: ScanSummary) -> None:
-    if media is not None and media.size == st.st_size and media.mtime == st.st_mtime:
-        summary.unchanged += 1
-        return
+def _match_moves(gone: list[MediaFile], new_files: list[_Found]) -> dict[int, MediaFile]:
+    """Pair new paths with vanished rows of the same size and fingerprint: {id(found): row}."""
+    by_size: dict[int, list[MediaFile]] = {}
+    for media in gone:
+        if media.fingerprint:
+            by_size.setdefault(media.size, []).append(media)
+    moved: dict[int, MediaFile] = {}
+    for item in new_files:
+        rows = by_size.get(item.st.st_size)
+        if not rows:
+            continue
+        print_ = _fingerprint_or_none(item)
+        match = next((m for m in rows if print_ and m.fingerprint == print_), None)
+        if match is not None:
+            rows.remove(match)
+            moved[id(item)] = match
+    return moved
+
+
+def _fingerprint_or_none(item: _Found) -> str | None:
+    try:
+        return fingerprint(item.abs_path, item.st.st_size)
+    except OSError:
+        return None
+
+
+def _probe_one(probe: ProbeFn, item: _Found) -> tuple[ProbeResult | None, str | None, str | None]:
+    """Runs in a pool thread: (result, ffprobe's error, fingerprint); no database access here."""
+    print_ = _fingerprint_or_none(item)
+    try:
+        return probe(item.abs_path), None, print_
+    except ProbeError as exc:
+        return None, str(exc), print_
+
+
+def _store(session: Session, item: _Found, media: MediaFile | None, result: ProbeResult | None,
+           error: str | None, print_: str | None, summary: ScanSummary) -> None:
     is_new = media is None
     if is_new:
-        media = MediaFile(root=root, path=rel)
+        media = MediaFile(root=item.root, path=item.rel)
         session.add(media)
     else:
         summary.updated_ids.append(media.id)
-    media.size, media.mtime, media.probed_at = st.st_size, st.st_mtime, utcnow()
+    media.size, media.mtime, media.probed_at, media.fingerprint = item.st.st_size, item.st.st_mtime, utcnow(), print_
     media.streams.clear()
-    try:
-        result = probe(os.path.join(root, rel))
-    except ProbeError as exc:
-        media.status, media.error = "failed", str(exc)
+    if result is None:
+        media.status, media.error = "failed", error
         media.container = media.duration_ms = media.bit_rate = None
         summary.failed += 1
-        summary.failures.append((rel, str(exc)))
+        summary.failures.append((item.rel, error))
         return
     media.status, media.error = "ok", None
     media.container, media.duration_ms, media.bit_rate = result.container, result.duration_ms, result.bit_rate
@@ -177,6 +276,10 @@ def _scan_one(session: Session, root: str, rel: str, st: os.stat_result, media: 
         summary.added += 1
     else:
         summary.updated += 1
+
+
+def _prefix(target: ScanTarget) -> str:
+    return Path(target.start).relative_to(target.root).as_posix()
 
 
 def _under(rel: str, prefix: str) -> bool:

@@ -102,3 +102,23 @@ def test_auto_transcode_off_queues_nothing(lib_app):
     os.utime(os.path.join(lib_app.config["LIBRARY_ROOTS"][0], "Films", "bear.opus"), (1_000_000, 1_000_000))
     lib_app.test_cli_runner().invoke(args=["scan"])
     assert Queue(lib_app.config["RQ_QUEUE"], connection=lib_app.redis).count == 1
+
+
+def test_a_moved_and_renamed_file_keeps_its_id_and_ladder_without_a_probe(lib_app, library):
+    runner = lib_app.test_cli_runner()
+    runner.invoke(args=["scan"])
+    run_worker(lib_app)
+    rabbit_id = media_id(lib_app, "Films/rabbit320.mp4")
+    with lib_app.app_context():
+        ladder = get_db().get(MediaFile, rabbit_id).ready_job.output_dir
+    (library / "Archive" / "2008").mkdir(parents=True)
+    os.rename(library / "Films" / "rabbit320.mp4", library / "Archive" / "2008" / "Big Buck Bunny.mp4")
+    result = runner.invoke(args=["scan"])
+    assert last_line(result) == "added 0, updated 1, unchanged 1, removed 0, failed 0"
+    assert "moved or renamed: 1" in result.output
+    assert media_id(lib_app, "Archive/2008/Big Buck Bunny.mp4") == rabbit_id
+    with lib_app.app_context():
+        media = get_db().get(MediaFile, rabbit_id)
+        assert media.ready_job.output_dir == ladder and media.streams
+    assert os.path.isdir(os.path.join(lib_app.config["DATA_DIR"], "hls", ladder))
+    assert last_line(runner.invoke(args=["scan"])) == "added 0, updated 0, unchanged 2, removed 0, failed 0"
