@@ -1,0 +1,135 @@
+"""Scan benchmark: the project's first scan against a sequential bare-ffprobe loop, and rescans.
+
+    python bench/scan.py [--files 2000] [--rescan-files 10000] [--workers N]
+
+Builds a library of N hard links to the shared clips under distinct names (in a temporary folder on
+the same file system as ../shared/media, or copies when linking fails) and prints, from one run:
+
+1. the project's first scan of the N files (`flask scan`'s code path: walk, fingerprint, ffprobe in a
+   bounded pool, database writes), in s;
+2. a sequential loop running bare `ffprobe -show_format -show_streams` once per file, in s, and the
+   ratio of (1) to it (target: <= 0.6);
+3. a rescan of those N unchanged files, in s, with the number of ffprobe processes it started
+   (counted by a wrapper script that logs each start; target: 0);
+4. a rescan of --rescan-files unchanged files (default 10,000; target: <= 2 s, 0 ffprobe). That
+   catalogue is seeded by scanning with ffprobe's answer memoised per source clip, since what is
+   measured is the rescan; the first-scan cost is (1).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from functools import lru_cache, partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mediaserver import create_app  # noqa: E402
+from mediaserver.db import get_db  # noqa: E402
+from mediaserver.scanner.probe import probe  # noqa: E402
+from mediaserver.scanner.scan import MEDIA_EXTENSIONS, resolve_targets, scan  # noqa: E402
+
+MEDIA = ROOT.parent / "shared" / "media"
+
+
+def build_library(folder: Path, count: int) -> list[Path]:
+    """`count` links to the readable shared clips, named `NNNNN - <clip name>` in folders of 500."""
+    clips = sorted(p for p in MEDIA.rglob("*") if p.suffix.lower() in MEDIA_EXTENSIONS and "broken" not in p.parts)
+    files = []
+    for i in range(count):
+        source = clips[i % len(clips)]
+        target = folder / f"{i // 500:03d}" / f"{i:05d} - {source.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy(source, target)
+        files.append(target)
+    return files
+
+
+def counting_ffprobe(folder: Path) -> tuple[str, Path]:
+    """A wrapper that appends a line per ffprobe process started, then runs the real ffprobe."""
+    log = folder / "ffprobe-starts.log"
+    shim = folder / "ffprobe-counting"
+    shim.write_text(f'#!/bin/sh\necho x >> "{log}"\nexec "{shutil.which("ffprobe")}" "$@"\n')
+    shim.chmod(0o755)
+    return str(shim), log
+
+
+def starts(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def project_scan(app, library: Path, probe_fn, workers: int) -> tuple[float, str]:
+    with app.app_context():
+        targets = resolve_targets([str(library)], [])
+        began = time.perf_counter()
+        summary = scan(get_db(), targets, probe_fn, workers=workers)
+        return time.perf_counter() - began, summary.line()
+
+
+def make_app(base: Path, ffprobe: str):
+    return create_app({"INSTANCE_PATH": str(base / "instance"), "DATABASE_URL": f"sqlite:///{base / 'bench.db'}",
+                       "SECRET_KEY": "bench-secret-key-0123456789", "DATA_DIR": str(base / "data"),
+                       "FFPROBE": ffprobe, "LIBRARY_ROOTS": []})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--rescan-files", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="probe pool size (default: CPUs)")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench-scan-", dir=MEDIA.parent.parent))
+    try:
+        shim, log = counting_ffprobe(base)
+        files = build_library(base / "library", args.files)
+        print(f"library: {len(files)} files, probe pool: {args.workers} workers, {os.cpu_count()} CPUs")
+
+        app = make_app(base / "a", shim)
+        probe_fn = partial(probe, ffprobe=shim)
+        first_s, line = project_scan(app, base / "library", probe_fn, args.workers)
+        first_starts = starts(log)
+        print(f"1. project first scan:        {first_s:8.2f} s  ({line}; {first_starts} ffprobe)")
+
+        began = time.perf_counter()
+        for path in files:
+            subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+                           capture_output=True, check=False)
+        loop_s = time.perf_counter() - began
+        print(f"2. sequential bare ffprobe:   {loop_s:8.2f} s  -> first scan / loop = {first_s / loop_s:.2f} "
+              f"(target <= 0.60)")
+
+        rescan_s, line = project_scan(app, base / "library", probe_fn, args.workers)
+        print(f"3. rescan, {len(files)} unchanged:  {rescan_s:8.2f} s  ({line}; "
+              f"{starts(log) - first_starts} ffprobe started)")
+
+        big = build_library(base / "big", args.rescan_files)
+        seeded = make_app(base / "b", shim)
+        memo = lru_cache(maxsize=None)(lambda source: probe(source, ffprobe="ffprobe"))
+        project_scan(seeded, base / "big", lambda path: memo(os.path.realpath(path) if os.path.islink(path)
+                                                              else _source_of(path)), args.workers)
+        before = starts(log)
+        big_s, line = project_scan(seeded, base / "big", probe_fn, args.workers)
+        print(f"4. rescan, {len(big)} unchanged: {big_s:8.2f} s  ({line}; {starts(log) - before} ffprobe started; "
+              f"target <= 2 s, 0 ffprobe)")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return 0
+
+
+def _source_of(path: str) -> str:
+    """The shared clip a benchmark file links to (its name after `NNNNN - `)."""
+    name = os.path.basename(path).split(" - ", 1)[1]
+    return str(next(MEDIA.rglob(name)))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
