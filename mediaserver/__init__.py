@@ -53,10 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.task_queue = Queue(app.config["RQ_QUEUE"], connection=app.redis)
 
     from . import cli, db
-    from .web import admin, auth, errors, library, playback
+    from .web import admin, auth, catalog, errors, library, playback
 
     db.init_app(app)
     cli.init_app(app)
-    for module in (errors, auth, library, playback, admin):
+    for module in (errors, auth, library, catalog, playback, admin):
         module.init_app(app)
     return app

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from . import settings
+from . import catalog, settings
 from .db import get_db
 from .models import MediaFile
 from .scanner.probe import probe
@@ -29,14 +29,14 @@ def scan_command(paths: tuple[str, ...]) -> None:
     Probes new and changed files once each, removes vanished ones, and prints
     `added N, updated N, unchanged N, removed N, failed N`. Exit status 1 when a folder does not exist.
     """
-    roots = current_app.config["LIBRARY_ROOTS"]
+    db = get_db()
+    roots = settings.library_roots(db)
     if not paths and not roots:
         raise click.ClickException("no library to scan: set MEDIASERVER_LIBRARY or give a PATH")
     try:
         targets = resolve_targets(list(paths), roots)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
-    db = get_db()
     probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
     bar = None
 
@@ -59,6 +59,7 @@ def scan_command(paths: tuple[str, ...]) -> None:
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
     for media_id in summary.updated_ids:
         jobs.source_changed(db, db.get(MediaFile, media_id))
+    _catalog(db, summary.added_ids)
     if summary.added_ids and settings.auto_transcode(db):
         try:
             queued = _enqueue_ids(summary.added_ids)
@@ -88,6 +89,21 @@ def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
     click.echo(f"queued {queued} transcode job(s)")
     if queued < len(ids):
         raise click.exceptions.Exit(1)
+
+
+def _catalog(db, media_ids: list[int]) -> None:
+    """Name and match the new files; TMDB enrichment only with a key."""
+    client = settings.tmdb_client(db)
+    if client is None:
+        click.echo("catalog: no TMDB key (TMDB_API_KEY or Settings): titles come from file names only", err=True)
+    try:
+        result = catalog.catalog_files(db, media_ids, client)
+    finally:
+        if client is not None:
+            client.close()
+    for error in result.errors:
+        click.echo(f"warning: {error}", err=True)
+    click.echo(result.line(), err=True)
 
 
 def _enqueue_ids(ids: list[int]) -> int:

@@ -108,6 +108,9 @@ def from_environment(instance_path: str) -> dict:
         "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),
         "PROBE_WORKERS": _positive_int("MEDIASERVER_PROBE_WORKERS", os.cpu_count() or 1),
         "AUTO_TRANSCODE_DEFAULT": _flag("MEDIASERVER_AUTO_TRANSCODE", True),
+        "TMDB_API_KEY": _env("TMDB_API_KEY"),
+        "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
+        "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -211,6 +212,8 @@ class TitleMixin:
     `nfo` (an NFO sidecar's id), `manual` (an admin's choice: never re-matched by a rescan),
     `unmatched` (no candidate good enough; `candidates` holds the best ones), `off` (no TMDB key).
     `guess_key` groups unmatched files of one title: normalised title + year.
+    `search_text` is the title and original title normalised (`scanner.match.normalize_title`: no
+    case, accents, punctuation or leading article), kept up to date on every write, for `q` searches.
     `candidates` is a JSON list of `{"tmdb_id", "title", "year", "score"}`; `cast` a JSON list of
     `{"name", "character"}`. `poster`/`backdrop` are file names under `<DATA_DIR>/images/`.
     """
@@ -226,6 +229,7 @@ class TitleMixin:
     candidates: Mapped[list | None] = mapped_column(JSON)
     cast: Mapped[list | None] = mapped_column(JSON)
     guess_key: Mapped[str | None] = mapped_column(String(600), index=True)
+    search_text: Mapped[str | None] = mapped_column(String(1100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -307,3 +311,14 @@ class Subtitle(Base):
     format: Mapped[str] = mapped_column(String(16))
 
     media_file: Mapped[MediaFile] = relationship(back_populates="subtitles")
+
+
+def _set_search_text(_mapper, _connection, row: Movie | Show) -> None:
+    from .scanner.match import normalize_title
+
+    row.search_text = " | ".join(normalize_title(t) for t in (row.title, row.original_title) if t)
+
+
+for _model in (Movie, Show):
+    event.listen(_model, "before_insert", _set_search_text)
+    event.listen(_model, "before_update", _set_search_text)

@@ -57,7 +57,8 @@ def media_json(media: MediaFile) -> dict:
     }
 
 
-def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+def int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    """Query parameter `name` as an int in [lo, hi]; `default` when absent; 400 JSON otherwise."""
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -82,8 +83,8 @@ def get_media_or_404(media_id: int) -> MediaFile:
 @login_required
 def api_media_files():
     """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
-    page = _int_arg("page", 1, 1, 10**9)
-    per_page = _int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    page = int_arg("page", 1, 1, 10**9)
+    per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
     db = get_db()
     total = db.scalar(select(func.count()).select_from(MediaFile))
     items = db.scalars(select(MediaFile).options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))

@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('candidates', sa.JSON(), nullable=True),
     sa.Column('cast', sa.JSON(), nullable=True),
     sa.Column('guess_key', sa.String(length=600), nullable=True),
+    sa.Column('search_text', sa.String(length=1100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -61,6 +62,7 @@ def upgrade() -> None:
     sa.Column('candidates', sa.JSON(), nullable=True),
     sa.Column('cast', sa.JSON(), nullable=True),
     sa.Column('guess_key', sa.String(length=600), nullable=True),
+    sa.Column('search_text', sa.String(length=1100), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )

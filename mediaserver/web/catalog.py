@@ -1,0 +1,242 @@
+"""Movies and shows: the JSON API, posters, admin "fix match", and the pages that show them."""
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Flask, abort, render_template, request, send_from_directory, url_for
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from .. import catalog, images, settings
+from ..db import get_db
+from ..models import Episode, Genre, MediaFile, Movie, Season, Show
+from ..scanner.match import choose, normalize_title
+from ..scanner.tmdb import TMDBError
+from .auth import admin_required, login_required
+from .errors import error_response
+from .library import PER_PAGE_DEFAULT, PER_PAGE_MAX, get_media_or_404, int_arg
+
+bp = Blueprint("catalog", __name__)
+
+SORTS = {"title": "title", "year": "year", "added": "created_at"}
+
+
+def file_json(media: MediaFile) -> dict:
+    return {"id": media.id, "path": media.path}
+
+
+def poster_url(row: Movie | Show, files: list[MediaFile]) -> str | None:
+    """The stored TMDB poster, else a frame of the first video file, else None."""
+    if row.poster:
+        return url_for("catalog.image", name=row.poster)
+    first = next((f for f in files if f.status == "ok"), None)
+    return url_for("catalog.frame", media_id=first.id) if first else None
+
+
+def _common(row: Movie | Show, files: list[MediaFile]) -> dict:
+    return {
+        "id": row.id, "tmdb_id": row.tmdb_id, "title": row.title, "original_title": row.original_title,
+        "year": row.year, "overview": row.overview, "genres": [g.name for g in row.genres],
+        "poster_url": poster_url(row, files),
+        "backdrop_url": url_for("catalog.image", name=row.backdrop) if row.backdrop else None,
+        "match_status": row.match_status,
+    }
+
+
+def movie_json(movie: Movie, detail: bool = False) -> dict:
+    """A movie as the API gives it (docs/API.md); `detail` adds cast and match candidates."""
+    data = _common(movie, movie.files) | {
+        "release_date": movie.release_date, "runtime_min": movie.runtime_min,
+        "files": [file_json(f) for f in movie.files],
+    }
+    if detail:
+        data |= {"cast": movie.cast or [], "candidates": movie.candidates or []}
+    return data
+
+
+def episode_json(episode: Episode, season_number: int) -> dict:
+    return {"id": episode.id, "season": season_number, "number": episode.number, "title": episode.title,
+            "overview": episode.overview, "air_date": episode.air_date,
+            "files": [file_json(f) for f in episode.files]}
+
+
+def show_json(show: Show, detail: bool = False) -> dict:
+    """A show with its seasons and their episodes nested, each episode listing its files."""
+    files = [f for s in show.seasons for e in s.episodes for f in e.files]
+    data = _common(show, files) | {
+        "first_air_date": show.first_air_date,
+        "seasons": [{"number": s.number, "title": s.title,
+                     "episodes": [episode_json(e, s.number) for e in s.episodes]} for s in show.seasons],
+    }
+    if detail:
+        data |= {"cast": show.cast or [], "candidates": show.candidates or []}
+    return data
+
+
+def _filtered(model: type[Movie] | type[Show]) -> Select:
+    """`q` (title contains, any case), `genre` (exact name, any case), `year`, `sort`, `order`."""
+    query = select(model)
+    q = normalize_title(request.args.get("q", ""))  # letters and digits only: nothing to escape for LIKE
+    if q:
+        query = query.where(model.search_text.like(f"%{q}%"))
+    genre = request.args.get("genre", "").strip()
+    if genre:
+        query = query.where(model.genres.any(func.lower(Genre.name) == genre.lower()))
+    if request.args.get("year"):
+        query = query.where(model.year == int_arg("year", 0, 1800, 3000))
+    sort = request.args.get("sort", "title")
+    if sort not in SORTS:
+        abort(400, f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    order = request.args.get("order", "asc")
+    if order not in ("asc", "desc"):
+        abort(400, f"order must be asc or desc, got {order!r}")
+    column = getattr(model, SORTS[sort])
+    return query.order_by(column.desc() if order == "desc" else column.asc(), model.id)
+
+
+def _page(query: Select, render) -> dict:
+    page = int_arg("page", 1, 1, 10**9)
+    per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    db = get_db()
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+    return {"items": [render(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+@bp.get("/api/library/movies")
+@login_required
+def api_movies():
+    """`GET /api/library/movies?q&genre&year&sort=title|year|added&order=asc|desc&page&per_page`."""
+    query = _filtered(Movie).options(selectinload(Movie.files), selectinload(Movie.genres))
+    return _page(query, movie_json)
+
+
+@bp.get("/api/library/movies/<int:movie_id>")
+@login_required
+def api_movie(movie_id: int):
+    """One movie with its cast and match candidates; 404 when unknown."""
+    return movie_json(_get_or_404(Movie, movie_id), detail=True)
+
+
+@bp.get("/api/library/shows")
+@login_required
+def api_shows():
+    """`GET /api/library/shows?...` as for movies; seasons and episodes nested in each show."""
+    query = _filtered(Show).options(selectinload(Show.genres), selectinload(Show.seasons)
+                                    .selectinload(Season.episodes).selectinload(Episode.files))
+    return _page(query, show_json)
+
+
+@bp.get("/api/library/shows/<int:show_id>")
+@login_required
+def api_show(show_id: int):
+    """One show with its seasons, episodes, cast and match candidates; 404 when unknown."""
+    return show_json(_get_or_404(Show, show_id), detail=True)
+
+
+@bp.get("/api/tmdb/search")
+@admin_required
+def api_tmdb_search():
+    """Admin "fix match" search: `?kind=movie|tv&q=...&year=N` -> `{"candidates": [...]}` scored."""
+    kind, q = request.args.get("kind", "movie"), request.args.get("q", "").strip()
+    if kind not in ("movie", "tv") or not q:
+        return error_response(400, "give kind=movie or kind=tv and a non-empty q")
+    year = int_arg("year", 0, 0, 3000) or None
+    client = settings.tmdb_client(get_db())
+    if client is None:
+        return error_response(409, "TMDB enrichment is off: set a TMDB key in Settings")
+    try:
+        found = client.search_movie(q, year) if kind == "movie" else client.search_tv(q, year)
+    except TMDBError as exc:
+        return error_response(502, f"TMDB: {exc}")
+    finally:
+        client.close()
+    decision = choose(q, year, found)
+    return {"candidates": [{"tmdb_id": c.tmdb_id, "title": c.title, "year": c.year, "overview": c.overview,
+                            "score": round(s, 3)} for c, s in decision.scored]}
+
+
+@bp.post("/api/library/<kind>/<int:row_id>/match")
+@admin_required
+def api_fix_match(kind: str, row_id: int):
+    """Admin: `{"tmdb_id": N}` makes this movie or show that TMDB title (kept across rescans)."""
+    model = {"movies": Movie, "shows": Show}.get(kind) or abort(404, f"no such collection {kind!r}")
+    row = _get_or_404(model, row_id)
+    body = request.get_json(silent=True) or {}
+    tmdb_id = body.get("tmdb_id")
+    if not isinstance(tmdb_id, int) or isinstance(tmdb_id, bool) or tmdb_id <= 0:
+        return error_response(400, 'send JSON {"tmdb_id": <positive integer>}')
+    db = get_db()
+    client = settings.tmdb_client(db)
+    if client is None:
+        return error_response(409, "TMDB enrichment is off: set a TMDB key in Settings")
+    try:
+        row = catalog.apply_match(db, row, tmdb_id, client)
+    except TMDBError as exc:
+        db.rollback()
+        return error_response(404 if exc.status == 404 else 502, f"TMDB: {exc}")
+    finally:
+        client.close()
+    return movie_json(row, detail=True) if model is Movie else show_json(row, detail=True)
+
+
+@bp.get("/images/<name>")
+@login_required
+def image(name: str):
+    """A stored poster or backdrop (never hotlinked from TMDB)."""
+    return send_from_directory(images.images_dir(), name, max_age=86400)
+
+
+@bp.get("/api/media-files/<int:media_id>/frame.jpg")
+@login_required
+def frame(media_id: int):
+    """A frame of the video (made on first request) standing in for a missing poster; 404 for audio."""
+    name = images.frame_for(get_media_or_404(media_id))
+    if name is None:
+        abort(404, f"media file {media_id} has no picture")
+    return send_from_directory(images.images_dir(), name, max_age=86400)
+
+
+@bp.get("/movies")
+@bp.get("/shows")
+@login_required
+def grid():
+    """The poster grid; the tab (movies or shows) comes from the path."""
+    return render_template("grid.html", tab=request.path.strip("/"),
+                           tmdb_on=settings.tmdb_api_key(get_db()) is not None)
+
+
+@bp.get("/movies/<int:movie_id>")
+@login_required
+def movie_page(movie_id: int):
+    movie = _get_or_404(Movie, movie_id)
+    return render_template("movie.html", movie=movie, info=movie_json(movie, detail=True))
+
+
+@bp.get("/shows/<int:show_id>")
+@login_required
+def show_page(show_id: int):
+    show = _get_or_404(Show, show_id)
+    return render_template("show.html", show=show, info=show_json(show, detail=True),
+                           season_number=request.args.get("season", type=int))
+
+
+@bp.get("/episodes/<int:episode_id>")
+@login_required
+def episode_page(episode_id: int):
+    episode = _get_or_404(Episode, episode_id)
+    return render_template("episode.html", episode=episode, show=episode.season.show,
+                           info=episode_json(episode, episode.season.number))
+
+
+def _get_or_404(model, row_id: int):
+    row = get_db().get(model, row_id)
+    if row is None:
+        abort(404, f"{model.__name__.lower()} {row_id} doesn't exist")
+    return row
+
+
+def init_app(app: Flask) -> None:
+    """Register the catalog blueprint."""
+    app.register_blueprint(bp)
+    os.makedirs(os.path.join(app.config["DATA_DIR"], "images"), exist_ok=True)

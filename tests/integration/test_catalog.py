@@ -1,0 +1,179 @@
+"""The catalog against the fake TMDB: names, NFO and ids, scored matching, shows, rescans, fix match."""
+import os
+import textwrap
+
+import pytest
+
+from mediaserver import create_app
+from tests.fake_tmdb import fake_tmdb  # noqa: F401
+from tests.helpers import PASSWORD, app_config, clip, make_library, run_worker
+
+LIBRARY = {
+    "Movies/RoboCop (1987)/RoboCop (1987).mkv": "video/flower.mp4",
+    "Movies/RoboCop (2014)/RoboCop.2014.1080p.BluRay.x264-GRP.mkv": "video/friday.mp4",
+    "Movies/Amelie (2001)/Amelie (2001).mp4": "video/crystal.mp4",
+    "Movies/Rocky II.mkv": "video/rabbit320.mp4",
+    "Movies/Rocky 2 (1979).mp4": "video/bt601.mov",
+    "Movies/Matrix [tmdbid-603]/movie.mp4": "video/sample_portrait.mp4",
+    "Movies/Some Film/Some Film.mp4": "video/rabbit320.webm",
+    "Movies/Zzyzx Quorblat (2011).mp4": "video/flower.webm",
+    "Shows/The Office (2001)/Season 01/The Office - S01E01.mkv": "video/friday_multitrack.mkv",
+    "Shows/The Office (2005)/Season 02/The Office - S02E01.mkv": "video/sample_with_srt.mkv",
+    "Shows/The Office (2005)/Season 02/The Office - S02E01.en.srt": "subtitles/typical.srt",
+}
+NFO = textwrap.dedent("""\
+    <?xml version="1.0" encoding="UTF-8"?>
+    <movie><title>Big Buck Bunny</title><year>2008</year>
+    <uniqueid type="tmdb" default="true">10378</uniqueid></movie>""")
+
+
+@pytest.fixture
+def catalog_app(tmp_path, fake_tmdb, redis_db):  # noqa: F811
+    library = make_library(tmp_path / "library", LIBRARY)
+    (library / "Movies" / "Some Film" / "movie.nfo").write_text(NFO)
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key,
+                                TMDB_API_BASE=fake_tmdb.base_url))
+    app.test_cli_runner().invoke(args=["users", "create", "alice", "--password", PASSWORD, "--admin"])
+    result = app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0, result.output
+    app.library = library
+    return app
+
+
+@pytest.fixture
+def client(catalog_app):
+    client = catalog_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    return client
+
+
+def movies_by_file(client):
+    return {f["path"]: m for m in client.get("/api/library/movies?per_page=100").json["items"] for f in m["files"]}
+
+
+def test_movies_are_matched_by_confidence_not_by_first_result(client):
+    movies = movies_by_file(client)
+    assert movies["Movies/RoboCop (1987)/RoboCop (1987).mkv"]["tmdb_id"] == 5548
+    assert movies["Movies/RoboCop (2014)/RoboCop.2014.1080p.BluRay.x264-GRP.mkv"]["tmdb_id"] == 97020
+    amelie = movies["Movies/Amelie (2001)/Amelie (2001).mp4"]
+    assert (amelie["tmdb_id"], amelie["title"], amelie["year"]) == (194, "Amélie", 2001)
+    assert movies["Movies/Rocky II.mkv"]["tmdb_id"] == movies["Movies/Rocky 2 (1979).mp4"]["tmdb_id"] == 1367
+    assert movies["Movies/Rocky II.mkv"]["id"] == movies["Movies/Rocky 2 (1979).mp4"]["id"]  # one movie, two files
+
+
+def test_ids_in_names_and_nfo_override_the_search(client, fake_tmdb):  # noqa: F811
+    movies = movies_by_file(client)
+    matrix = movies["Movies/Matrix [tmdbid-603]/movie.mp4"]
+    assert (matrix["tmdb_id"], matrix["title"], matrix["match_status"]) == (603, "The Matrix", "id")
+    bunny = movies["Movies/Some Film/Some Film.mp4"]
+    assert (bunny["tmdb_id"], bunny["match_status"]) == (10378, "nfo")
+    searched = [p["query"] for path, p in fake_tmdb.requests if path.endswith("/search/movie")]
+    assert not any("matrix" in q.lower() or "some film" in q.lower() for q in searched)
+
+
+def test_a_made_up_title_stays_unmatched_with_its_candidates(client):
+    movie = movies_by_file(client)["Movies/Zzyzx Quorblat (2011).mp4"]
+    assert movie["tmdb_id"] is None and movie["match_status"] == "unmatched"
+    detail = client.get(f"/api/library/movies/{movie['id']}").json
+    assert detail["candidates"] and all({"tmdb_id", "title", "year", "score"} <= set(c) for c in detail["candidates"])
+    assert all(c["score"] < 0.75 for c in detail["candidates"])
+
+
+def test_shows_are_told_apart_by_year_and_episodes_get_their_titles(client):
+    shows = {s["tmdb_id"]: s for s in client.get("/api/library/shows").json["items"]}
+    assert set(shows) == {2996, 2316}
+    (uk_episode,) = shows[2996]["seasons"][0]["episodes"]
+    assert uk_episode["files"][0]["path"] == "Shows/The Office (2001)/Season 01/The Office - S01E01.mkv"
+    (season,) = shows[2316]["seasons"]
+    (episode,) = season["episodes"]
+    assert (season["number"], episode["season"], episode["number"], episode["title"]) == (2, 2, 1, "The Dundies")
+    assert episode["files"] == [{"id": episode["files"][0]["id"],
+                                 "path": "Shows/The Office (2005)/Season 02/The Office - S02E01.mkv"}]
+
+
+def test_details_genres_cast_and_downloaded_posters(catalog_app, client):
+    movie = movies_by_file(client)["Movies/RoboCop (1987)/RoboCop (1987).mkv"]
+    detail = client.get(f"/api/library/movies/{movie['id']}").json
+    assert detail["genres"] and detail["cast"] and detail["overview"] and detail["runtime_min"]
+    assert detail["poster_url"].startswith("/images/tmdb-w500-")
+    poster = client.get(detail["poster_url"])
+    assert poster.status_code == 200 and poster.data.startswith(b"\x89PNG")
+    unmatched = movies_by_file(client)["Movies/Zzyzx Quorblat (2011).mp4"]
+    frame = client.get(unmatched["poster_url"])  # a frame grabbed with ffmpeg stands in
+    assert frame.status_code == 200 and frame.data[:2] == b"\xff\xd8"
+
+
+def test_filters_and_sorting(client):
+    assert client.get("/api/library/movies?q=robo").json["total"] == 2
+    assert client.get("/api/library/movies?q=AMÉLIE").json["total"] == 1
+    assert [m["year"] for m in client.get("/api/library/movies?q=robocop&sort=year&order=desc").json["items"]] == \
+           [2014, 1987]
+    genre = client.get("/api/library/movies/" + str(movies_by_file(client)["Movies/Rocky II.mkv"]["id"])).json["genres"][0]
+    assert all(genre in m["genres"] for m in client.get(f"/api/library/movies?genre={genre.lower()}").json["items"])
+    assert client.get("/api/library/movies?year=2014").json["total"] == 1
+    assert client.get("/api/library/shows?q=office&year=2005").json["total"] == 1
+    assert client.get("/api/library/movies?sort=rating").status_code == 400
+
+
+def test_sidecar_subtitles_are_linked(catalog_app):
+    from sqlalchemy import select
+
+    from mediaserver.db import get_db
+    from mediaserver.models import MediaFile
+
+    with catalog_app.app_context():
+        media = get_db().scalar(select(MediaFile).where(MediaFile.path.like("%S02E01.mkv")))
+        assert [(s.path, s.language, s.forced) for s in media.subtitles] == [
+            ("Shows/The Office (2005)/Season 02/The Office - S02E01.en.srt", "eng", False)]
+
+
+def test_a_rescan_sends_no_request_and_a_new_version_of_a_known_title_neither(catalog_app, client, fake_tmdb):  # noqa: F811
+    fake_tmdb.reset()
+    assert catalog_app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    os.symlink(clip("video/crystal.mp4"), catalog_app.library / "Movies" / "RoboCop (2014)" / "RoboCop (2014).mp4")
+    result = catalog_app.test_cli_runner().invoke(args=["scan"])
+    assert "added 1," in result.output
+    assert fake_tmdb.requests == []
+    robocops = client.get("/api/library/movies?q=robocop&year=2014").json["items"]
+    assert len(robocops) == 1 and len(robocops[0]["files"]) == 2
+
+
+def test_fix_match_survives_rescans_and_moves(catalog_app, client):
+    zzyzx = movies_by_file(client)["Movies/Zzyzx Quorblat (2011).mp4"]
+    found = client.get("/api/tmdb/search?kind=movie&q=The Matrix").json["candidates"]
+    assert found[0]["tmdb_id"] == 603
+    response = client.post(f"/api/library/movies/{zzyzx['id']}/match", json={"tmdb_id": 10378})
+    assert response.status_code == 200 and response.json["match_status"] == "manual"
+    assert response.json["title"] == "Big Buck Bunny"
+    run_worker(catalog_app)
+    file_id = zzyzx["files"][0]["id"]
+    ladder = client.get(f"/api/media-files/{file_id}").json["transcode"]
+    os.makedirs(catalog_app.library / "Elsewhere")
+    os.rename(catalog_app.library / "Movies" / "Zzyzx Quorblat (2011).mp4",
+              catalog_app.library / "Elsewhere" / "renamed.mp4")
+    assert "moved or renamed: 1" in catalog_app.test_cli_runner().invoke(args=["scan"]).output
+    movie = movies_by_file(client)["Elsewhere/renamed.mp4"]
+    assert (movie["tmdb_id"], movie["match_status"], movie["files"][0]["id"]) == (10378, "manual", file_id)
+    assert client.get(f"/api/media-files/{file_id}").json["transcode"] == ladder
+
+
+def test_fix_match_needs_an_admin_and_a_valid_id(catalog_app, client):
+    movie_id = movies_by_file(client)["Movies/Zzyzx Quorblat (2011).mp4"]["id"]
+    assert client.post(f"/api/library/movies/{movie_id}/match", json={"tmdb_id": "x"}).status_code == 400
+    assert client.post(f"/api/library/movies/{movie_id}/match", json={"tmdb_id": 424242}).status_code == 404
+    catalog_app.test_cli_runner().invoke(args=["users", "create", "bob", "--password", PASSWORD])
+    bob = catalog_app.test_client()
+    bob.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
+    assert bob.post(f"/api/library/movies/{movie_id}/match", json={"tmdb_id": 603}).status_code == 403
+
+
+def test_without_a_key_titles_come_from_names(tmp_path, redis_db):
+    library = make_library(tmp_path / "lib", {"Movies/RoboCop (1987)/RoboCop (1987).mkv": "video/flower.mp4"})
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=None))
+    result = app.test_cli_runner().invoke(args=["scan"])
+    assert "no TMDB key" in result.output
+    app.test_cli_runner().invoke(args=["users", "create", "alice", "--password", PASSWORD])
+    c = app.test_client()
+    c.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    (movie,) = c.get("/api/library/movies").json["items"]
+    assert (movie["title"], movie["year"], movie["tmdb_id"], movie["match_status"]) == ("RoboCop", 1987, None, "off")
