@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.redis = Redis.from_url(app.config["REDIS_URL"])
     app.task_queue = Queue(app.config["RQ_QUEUE"], connection=app.redis)
+    app.scan_queue = Queue(app.config["SCAN_QUEUE"], connection=app.redis)
 
     from . import cli, db
     from .web import admin, auth, catalog, errors, library, playback

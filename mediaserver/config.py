@@ -103,6 +103,7 @@ def from_environment(instance_path: str) -> dict:
         "DATA_DIR": str(Path(_env("MEDIASERVER_DATA_DIR", str(instance / "data"))).resolve()),
         "TOKEN_TTL_S": _positive_int("MEDIASERVER_TOKEN_TTL_S", DEFAULT_TOKEN_TTL_S),
         "RQ_QUEUE": _env("MEDIASERVER_QUEUE", "transcode"),
+        "SCAN_QUEUE": _env("MEDIASERVER_SCAN_QUEUE", "scan"),
         "FFMPEG": _tool("MEDIASERVER_FFMPEG", "ffmpeg"),
         "FFPROBE": _tool("MEDIASERVER_FFPROBE", "ffprobe"),
         "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),

@@ -10,6 +10,8 @@ from mediaserver import create_app
 from mediaserver.web.auth import create_user
 from tests.helpers import MEDIA, PASSWORD, TEST_REDIS_URL, app_config, run_worker
 
+pytest_plugins = ["tests.fake_tmdb"]  # the `fake_tmdb` fixture
+
 
 @pytest.fixture
 def redis_db():

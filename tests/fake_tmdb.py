@@ -1,6 +1,6 @@
 """A fake TMDB v3 on 127.0.0.1 (random port) for tests: same paths, JSON shapes and error bodies.
 
-Use: `from tests.fake_tmdb import fake_tmdb  # noqa: F401`, then take `fake_tmdb` as a test argument.
+Use: take `fake_tmdb` as a test argument (tests/conftest.py registers this module as a plugin).
 Data: tests/tmdb_data/*.json (see its README.md). Search results are built from the detail
 objects with the fields TMDB's search answers carry. Special queries: /search/movie "Rate Limited"
 answers 429 + Retry-After: 1 on its first request since reset(); "Slow Answer" sleeps `slow_s`.

@@ -142,7 +142,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _with_app(fn, *args):
+def with_app(fn, *args):
     """Run `fn(*args)` inside an app context, building the app from the environment under plain
     `rq worker` (which has none); `python worker.py` has already pushed one."""
     if has_app_context():
@@ -160,7 +160,7 @@ def run_transcode(job_id: int) -> str | None:
         with new_session() as session:
             return _run(session, job_id)
 
-    return _with_app(run)
+    return with_app(run)
 
 
 def on_rq_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
@@ -174,7 +174,7 @@ def on_rq_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
             if row is not None and row.status in ACTIVE:
                 _fail(session, row, reason)
 
-    _with_app(mark)
+    with_app(mark)
 
 
 def _run(session: Session, job_id: int) -> str | None:

@@ -1,25 +1,67 @@
-"""Admin settings page: whether a scan enqueues new files for transcoding."""
+"""Admin: settings stored in the database (library folders, TMDB key, scan policy) and library scans
+started from the browser with live progress."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from redis.exceptions import RedisError
+from sqlalchemy import select
 
 from .. import settings
 from ..db import get_db
+from ..library_scan import enqueue_scan
+from ..models import ScanRun
 from .auth import admin_required
+from .errors import error_response
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp = Blueprint("admin", __name__)
 
 
-@bp.route("/settings", methods=("GET", "POST"))
+@bp.route("/admin/settings", methods=("GET", "POST"))
 @admin_required
 def settings_page():
-    """GET: the settings form; POST: save it (admins only, 403 otherwise)."""
+    """GET: the settings form; POST: save it (admins only, 403 otherwise). Bad values are flashed."""
     db = get_db()
     if request.method == "POST":
-        settings.set_auto_transcode(db, request.form.get("auto_transcode") == "on")
-        flash("Settings saved.")
+        try:
+            if "library_roots" in request.form:  # the form always sends it; a partial POST keeps the folders
+                settings.set_library_roots(db, request.form["library_roots"].splitlines())
+            if request.form.get("tmdb_api_key", "").strip() or request.form.get("clear_tmdb_key"):
+                settings.set_tmdb_api_key(db, None if request.form.get("clear_tmdb_key")
+                                          else request.form["tmdb_api_key"])
+            settings.set_auto_transcode(db, request.form.get("auto_transcode") == "on")
+        except ValueError as exc:
+            db.rollback()
+            flash(f"Not saved: {exc}.")
+        else:
+            flash("Settings saved.")
         return redirect(url_for("admin.settings_page"))
-    return render_template("settings.html", auto_transcode=settings.auto_transcode(db))
+    latest = db.scalar(select(ScanRun).order_by(ScanRun.id.desc()).limit(1))
+    return render_template("settings.html", auto_transcode=settings.auto_transcode(db),
+                           library_roots=settings.library_roots(db),
+                           tmdb_key_set=settings.tmdb_api_key(db) is not None,
+                           latest_scan=latest.to_json() if latest else None)
+
+
+@bp.post("/api/admin/scans")
+@admin_required
+def api_start_scan():
+    """Queue a scan of the whole library: 202 `{"scan_id", "status"}` (an active scan is reused);
+    503 when the job queue is unreachable."""
+    try:
+        run = enqueue_scan(get_db(), g.user.id)
+    except RedisError:
+        return error_response(503, "the job queue (Redis) is not reachable; is redis-server running?")
+    return {"scan_id": run.id, "status": run.status}, 202
+
+
+@bp.get("/api/admin/scans/<int:scan_id>")
+@admin_required
+def api_scan(scan_id: int):
+    """A scan's progress: `{"id", "status", "done", "total", "summary", "messages", "error"}`."""
+    run = get_db().get(ScanRun, scan_id)
+    if run is None:
+        return error_response(404, f"scan {scan_id} doesn't exist")
+    return run.to_json()
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,6 @@ import textwrap
 import pytest
 
 from mediaserver import create_app
-from tests.fake_tmdb import fake_tmdb  # noqa: F401
 from tests.helpers import PASSWORD, app_config, clip, make_library, run_worker
 
 LIBRARY = {
@@ -28,7 +27,7 @@ NFO = textwrap.dedent("""\
 
 
 @pytest.fixture
-def catalog_app(tmp_path, fake_tmdb, redis_db):  # noqa: F811
+def catalog_app(tmp_path, fake_tmdb, redis_db):
     library = make_library(tmp_path / "library", LIBRARY)
     (library / "Movies" / "Some Film" / "movie.nfo").write_text(NFO)
     app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key,
@@ -61,7 +60,7 @@ def test_movies_are_matched_by_confidence_not_by_first_result(client):
     assert movies["Movies/Rocky II.mkv"]["id"] == movies["Movies/Rocky 2 (1979).mp4"]["id"]  # one movie, two files
 
 
-def test_ids_in_names_and_nfo_override_the_search(client, fake_tmdb):  # noqa: F811
+def test_ids_in_names_and_nfo_override_the_search(client, fake_tmdb):
     movies = movies_by_file(client)
     matrix = movies["Movies/Matrix [tmdbid-603]/movie.mp4"]
     assert (matrix["tmdb_id"], matrix["title"], matrix["match_status"]) == (603, "The Matrix", "id")
@@ -127,7 +126,7 @@ def test_sidecar_subtitles_are_linked(catalog_app):
             ("Shows/The Office (2005)/Season 02/The Office - S02E01.en.srt", "eng", False)]
 
 
-def test_a_rescan_sends_no_request_and_a_new_version_of_a_known_title_neither(catalog_app, client, fake_tmdb):  # noqa: F811
+def test_a_rescan_sends_no_request_and_a_new_version_of_a_known_title_neither(catalog_app, client, fake_tmdb):
     fake_tmdb.reset()
     assert catalog_app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
     os.symlink(clip("video/crystal.mp4"), catalog_app.library / "Movies" / "RoboCop (2014)" / "RoboCop (2014).mp4")

@@ -1,7 +1,7 @@
 """Tokenized HLS serving: the token alone opens the title's files, and nothing else."""
 import os
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urlparse
 
 import m3u8

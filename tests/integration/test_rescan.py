@@ -88,7 +88,7 @@ def test_scan_with_redis_down_still_reports_and_exits_0(tmp_path, library):
                                 REDIS_URL="redis://127.0.0.1:1/0"))
     result = app.test_cli_runner().invoke(args=["scan"])
     assert result.exit_code == 0
-    assert "warning: nothing queued for transcoding" in result.output
+    assert "warning: nothing more queued for transcoding: the job queue (Redis) is unreachable" in result.output
     assert last_line(result) == "added 2, updated 0, unchanged 0, removed 0, failed 0"
 
 
@@ -122,3 +122,41 @@ def test_a_moved_and_renamed_file_keeps_its_id_and_ladder_without_a_probe(lib_ap
         assert media.ready_job.output_dir == ladder and media.streams
     assert os.path.isdir(os.path.join(lib_app.config["DATA_DIR"], "hls", ladder))
     assert last_line(runner.invoke(args=["scan"])) == "added 0, updated 0, unchanged 2, removed 0, failed 0"
+
+
+def test_admin_starts_a_scan_and_follows_its_progress(lib_app):
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    response = client.post("/api/admin/scans")
+    assert response.status_code == 202 and response.json["status"] == "queued"
+    scan_id = response.json["scan_id"]
+    assert client.post("/api/admin/scans").json["scan_id"] == scan_id  # one at a time
+    assert client.get(f"/api/admin/scans/{scan_id}").json["status"] == "queued"
+    from rq import SimpleWorker
+
+    with lib_app.app_context():
+        SimpleWorker([lib_app.scan_queue], connection=lib_app.redis).work(burst=True)
+    run = client.get(f"/api/admin/scans/{scan_id}").json
+    assert (run["status"], run["done"], run["total"]) == ("done", 2, 2)
+    assert run["summary"] == "added 2, updated 0, unchanged 0, removed 0, failed 0"
+    assert any(m.startswith("catalog:") for m in run["messages"])
+    assert client.get("/api/library/media-files").json["total"] == 2
+    assert client.get("/api/admin/scans/999").status_code == 404
+
+
+def test_settings_store_library_folders_and_the_tmdb_key(lib_app, library, tmp_path):
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    other = tmp_path / "other"
+    other.mkdir()
+    client.post("/admin/settings", data={"library_roots": f"{library}\n{other}\n", "auto_transcode": "on"})
+    page = client.get("/admin/settings").data.decode()
+    assert str(other) in page and "none yet" in page
+    response = client.post("/admin/settings", data={"library_roots": "/no/such/folder"}, follow_redirects=True)
+    assert b"Not saved: /no/such/folder is not a folder" in response.data
+    assert str(other) in client.get("/admin/settings").data.decode()  # nothing lost
+    client.post("/admin/settings", data={"library_roots": str(library), "tmdb_api_key": "0123456789abcdef0123456789abcdef"})
+    assert b"a key is set" in client.get("/admin/settings").data
+    response = client.post("/admin/settings", data={"library_roots": str(library), "tmdb_api_key": "nonsense"},
+                           follow_redirects=True)
+    assert b"Not saved" in response.data and b"a key is set" in response.data

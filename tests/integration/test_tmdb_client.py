@@ -10,7 +10,6 @@ import pytest
 
 from mediaserver.scanner.match import Candidate
 from mediaserver.scanner.tmdb import MAX_RETRY_AFTER_S, TMDBClient, TMDBError, _parse_retry_after
-from tests.fake_tmdb import fake_tmdb  # noqa: F401
 
 
 class SleepRecorder:
@@ -28,7 +27,7 @@ def make_client(fake, key=None, **kwargs) -> TMDBClient:
     return TMDBClient(key or fake.api_key, base_url=fake.base_url, **kwargs)
 
 
-def test_v3_key_goes_as_query_parameter(fake_tmdb):  # noqa: F811
+def test_v3_key_goes_as_query_parameter(fake_tmdb):
     client = make_client(fake_tmdb)
     results = client.search_movie("The Matrix", 1999)
     assert [(c.tmdb_id, c.kind, c.title, c.year) for c in results] == [(603, "movie", "The Matrix", 1999)]
@@ -39,7 +38,7 @@ def test_v3_key_goes_as_query_parameter(fake_tmdb):  # noqa: F811
     assert client.requests_sent == 1
 
 
-def test_v4_token_goes_as_bearer_header(fake_tmdb):  # noqa: F811
+def test_v4_token_goes_as_bearer_header(fake_tmdb):
     client = make_client(fake_tmdb, key=fake_tmdb.read_token)
     assert client.movie(603)["title"] == "The Matrix"
     assert "api_key" not in fake_tmdb.requests[0][1]
@@ -50,7 +49,7 @@ def test_key_of_unknown_shape_is_refused():
         TMDBClient("not-a-key")
 
 
-def test_wrong_key_raises_401_at_once(fake_tmdb):  # noqa: F811
+def test_wrong_key_raises_401_at_once(fake_tmdb):
     sleep = SleepRecorder()
     client = make_client(fake_tmdb, key=secrets.token_hex(16), sleep=sleep)
     with pytest.raises(TMDBError, match="Invalid API key") as err:
@@ -60,7 +59,7 @@ def test_wrong_key_raises_401_at_once(fake_tmdb):  # noqa: F811
     assert client.requests_sent == 1 and sleep.calls == []
 
 
-def test_unknown_id_raises_404_at_once(fake_tmdb):  # noqa: F811
+def test_unknown_id_raises_404_at_once(fake_tmdb):
     client = make_client(fake_tmdb)
     with pytest.raises(TMDBError, match="could not be found") as err:
         client.movie(1)
@@ -68,7 +67,7 @@ def test_unknown_id_raises_404_at_once(fake_tmdb):  # noqa: F811
     assert client.requests_sent == 1
 
 
-def test_429_waits_retry_after_then_succeeds(fake_tmdb):  # noqa: F811
+def test_429_waits_retry_after_then_succeeds(fake_tmdb):
     sleep = SleepRecorder()
     client = make_client(fake_tmdb, sleep=sleep, backoff_s=0.25)
     results = client.search_movie("Rate Limited")
@@ -77,7 +76,7 @@ def test_429_waits_retry_after_then_succeeds(fake_tmdb):  # noqa: F811
     assert client.requests_sent == 2
 
 
-def test_slow_answer_raises_after_retries_in_bounded_time(fake_tmdb):  # noqa: F811
+def test_slow_answer_raises_after_retries_in_bounded_time(fake_tmdb):
     sleep = SleepRecorder()
     client = make_client(fake_tmdb, sleep=sleep, timeout_s=0.3, max_retries=2, backoff_s=0.5)
     started = time.monotonic()
@@ -91,7 +90,7 @@ def test_slow_answer_raises_after_retries_in_bounded_time(fake_tmdb):  # noqa: F
     assert elapsed_s < 3 * 0.3 + 1.0  # three timeouts, no real sleeping
 
 
-def test_disk_cache_second_client_sends_nothing(fake_tmdb, tmp_path):  # noqa: F811
+def test_disk_cache_second_client_sends_nothing(fake_tmdb, tmp_path):
     def lookups(client):
         return (client.search_movie("RoboCop", 1987), client.search_tv("The Office"), client.movie(5548),
                 client.tv(2316), client.season(2316, 2), client.episode(2316, 2, 1), client.configuration())
@@ -107,7 +106,7 @@ def test_disk_cache_second_client_sends_nothing(fake_tmdb, tmp_path):  # noqa: F
         assert fake_tmdb.api_key not in cached.read_text(encoding="utf-8")
 
 
-def test_cache_key_ignores_the_key_but_not_the_language(fake_tmdb, tmp_path):  # noqa: F811
+def test_cache_key_ignores_the_key_but_not_the_language(fake_tmdb, tmp_path):
     cache = str(tmp_path / "cache")
     make_client(fake_tmdb, cache_dir=cache).movie(603)
     by_token = make_client(fake_tmdb, key=fake_tmdb.read_token, cache_dir=cache)
@@ -118,14 +117,14 @@ def test_cache_key_ignores_the_key_but_not_the_language(fake_tmdb, tmp_path):  #
     assert in_french.requests_sent == 1
 
 
-def test_errors_are_not_cached(fake_tmdb, tmp_path):  # noqa: F811
+def test_errors_are_not_cached(fake_tmdb, tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(TMDBError):
         make_client(fake_tmdb, cache_dir=str(cache)).movie(1)
     assert list(cache.iterdir()) == []
 
 
-def test_search_result_fields(fake_tmdb):  # noqa: F811
+def test_search_result_fields(fake_tmdb):
     client = make_client(fake_tmdb)
     (amelie,) = client.search_movie("Amelie")
     assert amelie == Candidate(194, "movie", "Amélie", "Le Fabuleux Destin d'Amélie Poulain", 2001,
@@ -135,7 +134,7 @@ def test_search_result_fields(fake_tmdb):  # noqa: F811
     assert (uk.tmdb_id, uk.year, uk.origin_country) == (2996, 2001, ("GB",))
 
 
-def test_details_carry_credits(fake_tmdb):  # noqa: F811
+def test_details_carry_credits(fake_tmdb):
     client = make_client(fake_tmdb)
     robocop = client.movie(5548)
     assert (robocop["runtime"], robocop["release_date"]) == (102, "1987-07-17")
@@ -145,7 +144,7 @@ def test_details_carry_credits(fake_tmdb):  # noqa: F811
     assert office["origin_country"] == ["US"] and office["credits"]["cast"][0]["name"] == "Steve Carell"
 
 
-def test_season_and_episode_details(fake_tmdb):  # noqa: F811
+def test_season_and_episode_details(fake_tmdb):
     client = make_client(fake_tmdb)
     season = client.season(2316, 2)
     assert [e["name"] for e in season["episodes"][:2]] == ["The Dundies", "Sexual Harassment"]
@@ -155,26 +154,26 @@ def test_season_and_episode_details(fake_tmdb):  # noqa: F811
 
 
 @pytest.mark.parametrize(("year", "expected"), [(1987, 5548), (2014, 97020), (2013, 97020), (None, 97020)])
-def test_find_movie_robocop(fake_tmdb, year, expected):  # noqa: F811
+def test_find_movie_robocop(fake_tmdb, year, expected):
     decision = make_client(fake_tmdb).find_movie("RoboCop", year)
     assert decision.best is not None and decision.best.tmdb_id == expected
 
 
-def test_find_movie_falls_back_to_search_without_year(fake_tmdb):  # noqa: F811
+def test_find_movie_falls_back_to_search_without_year(fake_tmdb):
     client = make_client(fake_tmdb)
     decision = client.find_movie("Rocky 2", 1980)  # TMDB's strict year filter finds nothing for 1980
     assert decision.best is not None and decision.best.tmdb_id == 1367
     assert [p["year"] if "year" in p else None for _, p in fake_tmdb.requests] == ["1980", None]
 
 
-def test_find_movie_exact_year_searches_once(fake_tmdb):  # noqa: F811
+def test_find_movie_exact_year_searches_once(fake_tmdb):
     client = make_client(fake_tmdb)
     assert client.find_movie("Amelie", 2001).best.tmdb_id == 194
     assert client.find_movie("Rocky II", 1979).best.tmdb_id == 1367
     assert client.requests_sent == 2
 
 
-def test_find_movie_made_up_title_unmatched_with_candidates(fake_tmdb):  # noqa: F811
+def test_find_movie_made_up_title_unmatched_with_candidates(fake_tmdb):
     decision = make_client(fake_tmdb).find_movie("Zzyzx Quorblat", 2021)
     assert decision.best is None
     assert {c.tmdb_id for c, _ in decision.scored} == {9000001, 9000002, 9000003}
@@ -182,12 +181,12 @@ def test_find_movie_made_up_title_unmatched_with_candidates(fake_tmdb):  # noqa:
 
 @pytest.mark.parametrize(("year", "country", "expected"),
                          [(2001, None, 2996), (2005, None, 2316), (None, "GB", 2996), (None, "US", 2316)])
-def test_find_show_the_office(fake_tmdb, year, country, expected):  # noqa: F811
+def test_find_show_the_office(fake_tmdb, year, country, expected):
     decision = make_client(fake_tmdb).find_show("The Office", year, country)
     assert decision.best is not None and decision.best.tmdb_id == expected
 
 
-def test_image_url_and_download(fake_tmdb):  # noqa: F811
+def test_image_url_and_download(fake_tmdb):
     client = make_client(fake_tmdb)
     (matrix,) = client.search_movie("The Matrix")
     url = client.image_url(matrix.poster_path)

@@ -1,0 +1,154 @@
+"""The whole library scan, shared by `flask scan` and the admin's "Scan now" (an RQ job):
+walk and probe (`scanner.scan`), drop stale ladders of changed files, catalog new files
+(`catalog`), queue transcodes when the admin setting says so. Progress and messages go to callbacks.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Callback
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import catalog, settings
+from .db import new_session
+from .models import MediaFile, ScanRun, utcnow
+from .scanner.probe import probe
+from .scanner.scan import ProgressFn, ScanSummary, resolve_targets, scan
+from .transcode import jobs
+
+Say = Callable[[str], None]
+#: Progress is written to `scan_runs` at most this often (s) by the admin's scan job.
+PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass
+class LibraryScanResult:
+    summary: ScanSummary
+    catalog: catalog.CatalogSummary | None = None
+    queued: int = 0
+    messages: list[str] = field(default_factory=list)
+
+
+def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | None = None,
+                     say: Say | None = None) -> LibraryScanResult:
+    """Scan `paths` (or every library folder), then catalog and queue. Messages go to `say` as lines
+    such as `failed: <path>: <reason>`. Raises FileNotFoundError naming a missing folder, and
+    ValueError when there is no library at all."""
+    messages: list[str] = []
+
+    def tell(line: str) -> None:
+        messages.append(line)
+        if say:
+            say(line)
+
+    roots = settings.library_roots(session)
+    if not paths and not roots:
+        raise ValueError("no library to scan: set MEDIASERVER_LIBRARY or add a folder in Settings")
+    targets = resolve_targets(paths, roots)
+    probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
+    summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"])
+    if summary.moved:
+        tell(f"moved or renamed: {summary.moved} (kept their ids, matches and ladders)")
+    for warning in summary.warnings:
+        tell(f"warning: {warning}")
+    for path, reason in summary.failures:
+        tell(f"failed: {path}: {reason}")
+    for folder in summary.removed_output_dirs:
+        shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
+    for media_id in summary.updated_ids:
+        jobs.source_changed(session, session.get(MediaFile, media_id))
+    result = LibraryScanResult(summary, messages=messages)
+    client = settings.tmdb_client(session)
+    if client is None:
+        tell("catalog: no TMDB key (TMDB_API_KEY or Settings): titles come from file names only")
+    try:
+        result.catalog = catalog.catalog_files(session, summary.added_ids, client)
+    finally:
+        if client is not None:
+            client.close()
+    for error in result.catalog.errors:
+        tell(f"warning: {error}")
+    tell(result.catalog.line())
+    if summary.added_ids and settings.auto_transcode(session):
+        try:
+            for media_id in summary.added_ids:
+                jobs.enqueue(session, session.get(MediaFile, media_id))
+                result.queued += 1
+        except RedisError as exc:  # the scan itself ran
+            tell(f"warning: nothing more queued for transcoding: the job queue (Redis) is unreachable: {exc}")
+        tell(f"queued {result.queued} transcode job(s) for the worker (python worker.py)")
+    return result
+
+
+def enqueue_scan(session: Session, user_id: int | None) -> ScanRun:
+    """Queue a scan of the whole library on the scan queue; returns its `scan_runs` row.
+
+    A scan already queued or running is returned instead of a second one.
+    Raises redis.exceptions.RedisError when Redis is down.
+    """
+    active = session.scalar(select(ScanRun).where(ScanRun.status.in_(("queued", "running"))))
+    if active is not None:
+        return active
+    run = ScanRun(status="queued", requested_by=user_id)
+    session.add(run)
+    session.commit()
+    current_app.scan_queue.enqueue(run_scan_job, run.id, job_timeout=6 * 3600,
+                                   on_failure=Callback(on_scan_failure), description="library scan")
+    return run
+
+
+def run_scan_job(run_id: int) -> str:
+    """RQ entry point for the admin's scan: progress into `scan_runs`, the summary line at the end."""
+    return jobs.with_app(_scan_job, run_id)
+
+
+def on_scan_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
+    """RQ failure callback: the row says failed, with the reason."""
+    def mark() -> None:
+        with new_session() as session:
+            run = session.get(ScanRun, rq_job.args[0])
+            if run is not None and run.status in ("queued", "running"):
+                run.status, run.error, run.finished_at = "failed", str(exc_value) or exc_type.__name__, utcnow()
+                session.commit()
+
+    jobs.with_app(mark)
+
+
+def _scan_job(run_id: int) -> str:
+    import time
+
+    with new_session() as session, new_session() as progress_session:
+        run = session.get(ScanRun, run_id)
+        run.status, run.started_at = "running", utcnow()
+        session.commit()
+        last = 0.0
+
+        def progress(_path: str, done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL_S or done == total:
+                row = progress_session.get(ScanRun, run_id)
+                row.done, row.total = done, total
+                progress_session.commit()
+                last = now
+
+        try:
+            result = run_library_scan(session, [], progress=progress)
+        except Exception as exc:
+            session.rollback()
+            run = session.get(ScanRun, run_id)
+            run.status, run.error, run.finished_at = "failed", str(exc), utcnow()
+            session.commit()
+            raise
+        run = session.get(ScanRun, run_id)
+        run.status, run.summary, run.finished_at = "done", result.summary.line(), utcnow()
+        run.messages = result.messages[-200:]
+        session.commit()
+        return run.summary
