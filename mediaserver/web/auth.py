@@ -90,7 +90,7 @@ def load_user() -> None:
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("library.index")
+    return url_for("catalog.grid_movies")
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -131,7 +131,7 @@ def setup():
             else:
                 session.clear()
                 session["user_id"] = user.id
-                return redirect(url_for("library.index"))
+                return redirect(url_for("catalog.grid_movies"))
     return render_template("setup.html")
 
 

@@ -197,13 +197,23 @@ def frame(media_id: int):
     return send_from_directory(images.images_dir(), name, max_age=86400)
 
 
+def _grid(tab: str):
+    return render_template("grid.html", tab=tab, tmdb_on=settings.tmdb_api_key(get_db()) is not None)
+
+
 @bp.get("/movies")
+@bp.get("/")  # registered first (decorators apply bottom-up), so url_for gives "/"
+@login_required
+def grid_movies():
+    """The home page: the movies' poster grid, with search, filters and sorting."""
+    return _grid("movies")
+
+
 @bp.get("/shows")
 @login_required
-def grid():
-    """The poster grid; the tab (movies or shows) comes from the path."""
-    return render_template("grid.html", tab=request.path.strip("/"),
-                           tmdb_on=settings.tmdb_api_key(get_db()) is not None)
+def grid_shows():
+    """The shows' poster grid."""
+    return _grid("shows")
 
 
 @bp.get("/movies/<int:movie_id>")

@@ -114,10 +114,10 @@ def api_transcode(media_id: int):
     return {"job_id": job.rq_job_id, "status": job.status}, 202
 
 
-@bp.get("/")
+@bp.get("/files")
 @login_required
 def index():
-    """The library page (rendered from the JSON API by static/js/library.js)."""
+    """Every catalogued file with its technical facts and transcode state (static/js/library.js)."""
     return render_template("library.html")
 
 

@@ -18,6 +18,7 @@ def log_in(page, base):
 
 def test_log_in_open_a_title_and_watch_it_play(page, live_server, ladder_app):
     log_in(page, live_server)
+    page.goto(live_server + "/files")
     row = page.locator("#library tr", has_text="bbb_h264_aac_720p_30s.mp4")
     row.get_by_role("link", name="Play").click()
     page.wait_for_url(f"{live_server}/watch/{media_id(ladder_app, BBB)}")

@@ -176,3 +176,18 @@ def test_without_a_key_titles_come_from_names(tmp_path, redis_db):
     c.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
     (movie,) = c.get("/api/library/movies").json["items"]
     assert (movie["title"], movie["year"], movie["tmdb_id"], movie["match_status"]) == ("RoboCop", 1987, None, "off")
+
+
+def test_pages_show_posters_details_seasons_and_episodes(client):
+    home = client.get("/")
+    assert home.status_code == 200 and b'data-tab="movies"' in home.data and b"TMDB enrichment is off" not in home.data
+    movie = movies_by_file(client)["Movies/RoboCop (1987)/RoboCop (1987).mkv"]
+    page = client.get(f"/movies/{movie['id']}").data.decode()
+    assert "RoboCop" in page and "Cast:" in page and "RoboCop (1987).mkv" in page and "Fix match" in page
+    us = next(s for s in client.get("/api/library/shows").json["items"] if s["tmdb_id"] == 2316)
+    page = client.get(f"/shows/{us['id']}").data.decode()
+    assert "Season 2" in page and "The Dundies" in page
+    episode_id = us["seasons"][0]["episodes"][0]["id"]
+    page = client.get(f"/episodes/{episode_id}").data.decode()
+    assert "The Dundies" in page and "S02E01" in page and "The Office - S02E01.mkv" in page
+    assert client.get("/movies/9999").status_code == 404 and client.get("/episodes/9999").status_code == 404
