@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: migrate, scan (a demo library when MEDIASERVER_LIBRARY is unset), one worker, the web server.
+# `make run`: migrate, scan (a demo library when MEDIASERVER_LIBRARY is unset), two workers, the web server.
 set -euo pipefail
 venv="${VENV:-.venv}"
 if [ -z "${MEDIASERVER_LIBRARY:-}" ]; then
@@ -8,8 +8,10 @@ if [ -z "${MEDIASERVER_LIBRARY:-}" ]; then
 fi
 "$venv/bin/flask" --app mediaserver db upgrade
 "$venv/bin/flask" --app mediaserver scan
-"$venv/bin/python" worker.py &
+"$venv/bin/python" worker.py &                   # transcodes (and scans when free)
 worker=$!
-trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+"$venv/bin/python" worker.py --queues scan &     # so a scan from Settings never waits behind a transcode
+scanner=$!
+trap 'kill $worker $scanner 2>/dev/null || true' EXIT INT TERM
 echo "open http://${HOST:-127.0.0.1}:${PORT:-5000}/ (library: $MEDIASERVER_LIBRARY)" >&2
 "$venv/bin/flask" --app mediaserver run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
