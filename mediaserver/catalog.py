@@ -137,6 +137,24 @@ def _title(session: Session, model: type[Movie] | type[Show], guess: NameGuess, 
     return row
 
 
+def prune(session: Session) -> int:
+    """Delete episodes, seasons, shows and movies no file belongs to any more (after a rescan
+    removed their files). Returns how many movies and shows went."""
+    gone = 0
+    for episode in session.scalars(select(Episode).where(~Episode.files.any())):
+        session.delete(episode)
+    session.flush()
+    for season in session.scalars(select(Season).where(~Season.episodes.any())):
+        session.delete(season)
+    session.flush()
+    for row in [*session.scalars(select(Show).where(~Show.seasons.any())),
+                *session.scalars(select(Movie).where(~Movie.files.any()))]:
+        session.delete(row)
+        gone += 1
+    session.commit()
+    return gone
+
+
 def candidates_json(decision: MatchDecision) -> list[dict]:
     """The scored candidates as stored: `[{"tmdb_id", "title", "year", "score"}]`, best first."""
     return [{"tmdb_id": c.tmdb_id, "title": c.title, "year": c.year, "score": round(s, 3)} for c, s in decision.scored]

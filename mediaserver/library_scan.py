@@ -64,6 +64,8 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
     for media_id in summary.updated_ids:
         jobs.source_changed(session, session.get(MediaFile, media_id))
+    if summary.removed:
+        catalog.prune(session)
     result = LibraryScanResult(summary, messages=messages)
     client = settings.tmdb_client(session)
     if client is None:

@@ -191,3 +191,13 @@ def test_pages_show_posters_details_seasons_and_episodes(client):
     page = client.get(f"/episodes/{episode_id}").data.decode()
     assert "The Dundies" in page and "S02E01" in page and "The Office - S02E01.mkv" in page
     assert client.get("/movies/9999").status_code == 404 and client.get("/episodes/9999").status_code == 404
+
+
+def test_titles_whose_files_are_all_gone_leave_the_catalog(catalog_app, client):
+    (catalog_app.library / "Movies" / "Rocky II.mkv").unlink()
+    os.unlink(catalog_app.library / "Shows" / "The Office (2005)" / "Season 02" / "The Office - S02E01.mkv")
+    result = catalog_app.test_cli_runner().invoke(args=["scan"])
+    assert "removed 2" in result.output
+    rocky = client.get("/api/library/movies?q=rocky").json["items"]
+    assert len(rocky) == 1 and [f["path"] for f in rocky[0]["files"]] == ["Movies/Rocky 2 (1979).mp4"]
+    assert [s["tmdb_id"] for s in client.get("/api/library/shows").json["items"]] == [2996]
