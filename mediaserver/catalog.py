@@ -48,7 +48,8 @@ def guess_key(kind: str, title: str, year: int | None) -> str:
 
 
 def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | None) -> CatalogSummary:
-    """Catalog the given media files (readable ones not yet linked); commits per file.
+    """Catalog the given media files (readable video files not yet linked; audio-only files such as
+    music are left to the Files list); commits per file.
 
     A TMDB failure (network, 5xx after retries) leaves that title unmatched with the reason logged;
     the scan goes on.
@@ -61,7 +62,8 @@ def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | N
         abs_path = os.path.join(media.root, media.path)
         media.subtitles = [Subtitle(path=s.path, language=s.language, forced=s.forced, sdh=s.sdh, format=s.format)
                            for s in find_sidecars(abs_path, media.root)]
-        if media.movie_id is None and not media.episodes:
+        is_video = any(s.type == "video" and not s.attached_pic for s in media.streams)
+        if is_video and media.movie_id is None and not media.episodes:  # music stays under Files
             guess = nfo_for(abs_path, media.root, guess_from_path(media.path))
             try:
                 _link(session, media, guess, client, summary)

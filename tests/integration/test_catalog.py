@@ -201,3 +201,10 @@ def test_titles_whose_files_are_all_gone_leave_the_catalog(catalog_app, client):
     rocky = client.get("/api/library/movies?q=rocky").json["items"]
     assert len(rocky) == 1 and [f["path"] for f in rocky[0]["files"]] == ["Movies/Rocky 2 (1979).mp4"]
     assert [s["tmdb_id"] for s in client.get("/api/library/shows").json["items"]] == [2996]
+
+
+def test_music_is_not_filed_as_a_movie(tmp_path, redis_db):
+    library = make_library(tmp_path / "lib", {"Music/Outfoxing.mp3": "audio/outfoxing.mp3",
+                                              "Music/Bear.flac": "audio/bear_with_picture.flac"})
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)]))
+    assert "catalog: 0 movie file(s), 0 episode file(s)" in app.test_cli_runner().invoke(args=["scan"]).output
