@@ -1,11 +1,11 @@
-"""The catalog use case: what each new file is (a movie, or episodes of a show), matched on TMDB.
+"""The catalog use case: what each file is (a movie, or episodes of a show), matched on TMDB.
 
-Per file: `names.guess_from_path` -> NFO sidecars (`nfo.nfo_for`, which take precedence) -> a movie
-or show found by TMDB id (from `[tmdbid-N]` or an NFO), else by the same guess as an earlier file
-(no TMDB request), else by `TMDBClient.find_movie/find_show` (scored, never "first result wins"),
-else kept unmatched with its best candidates. Sidecar subtitles are linked to their video.
-An admin's "fix match" (`apply_match` with `manual=True`) is stored on the movie or show, so files
-of the same title found later join it and no rescan re-matches it.
+Per file: `prepare` (guessit on the path, NFO sidecars that take precedence, subtitle sidecars; no
+database, so it can run in the scan's probe pool) -> `catalog_files` links it to a movie or show
+found by TMDB id (from `[tmdbid-N]` or an NFO), else by the same guess as an earlier file (no TMDB
+request), else by `TMDBClient.find_movie/find_show` (scored, never "first result wins"), else an
+unmatched row with its best candidates. An admin's "fix match" (`enrich.apply_match`) is stored on
+the movie or show, so files of that title found later join it and no rescan re-matches it.
 """
 from __future__ import annotations
 
@@ -16,17 +16,23 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import images
-from .models import Episode, Genre, MediaFile, Movie, Season, Show, Subtitle
-from .scanner.match import MatchDecision, normalize_title
+from .enrich import Breaker, candidates_json, fill_details, fill_episode, fill_season, tmdb_season
+from .models import Episode, MediaFile, Movie, Season, Show, Subtitle
+from .scanner.match import normalize_title
 from .scanner.names import NameGuess, guess_from_path
 from .scanner.nfo import nfo_for
-from .scanner.sidecars import find_sidecars
+from .scanner.sidecars import SidecarSubtitle, find_sidecars
 from .scanner.tmdb import TMDBClient, TMDBError
 
 log = logging.getLogger("mediaserver.catalog")
-#: Cast members kept per title (the top of TMDB's billing order).
-CAST_LIMIT = 12
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the file system says of a file: the name guess (NFO applied) and its sidecar subtitles."""
+
+    guess: NameGuess
+    subtitles: tuple[SidecarSubtitle, ...]
 
 
 @dataclass
@@ -47,79 +53,98 @@ def guess_key(kind: str, title: str, year: int | None) -> str:
     return f"{kind}|{normalize_title(title)}|{year or ''}"
 
 
-def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | None) -> CatalogSummary:
-    """Catalog the given media files (readable video files not yet linked; audio-only files such as
-    music are left to the Files list); commits per file.
+def prepare(root: str, rel_path: str) -> Prepared:
+    """Read names, NFO and subtitle sidecars for the file at `root`/`rel_path` (file system only)."""
+    abs_path = os.path.join(root, rel_path)
+    return Prepared(nfo_for(abs_path, root, guess_from_path(rel_path)), tuple(find_sidecars(abs_path, root)))
 
-    A TMDB failure (network, 5xx after retries) leaves that title unmatched with the reason logged;
-    the scan goes on.
+
+def files_to_catalog(session: Session) -> list[int]:
+    """Readable files not linked to a movie or an episode yet (new ones, or a pass that failed)."""
+    return list(session.scalars(select(MediaFile.id).where(
+        MediaFile.status == "ok", MediaFile.movie_id.is_(None), ~MediaFile.episodes.any())))
+
+
+def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | None,
+                  prepared: dict[int, Prepared] | None = None) -> CatalogSummary:
+    """Link the given media files (video files not linked yet; audio-only files such as music stay
+    under Files) and refresh their sidecar subtitles; commits per file. `prepared` may carry
+    `prepare`'s results by media id (made in the scan's pool). TMDB failures leave titles with
+    status `error` (retried by the next scan); after BREAKER_FAILURES in a row TMDB is left alone.
     """
     summary = CatalogSummary()
+    breaker = Breaker(client)
     for media_id in media_ids:
         media = session.get(MediaFile, media_id)
         if media is None or media.status != "ok":
             continue
-        abs_path = os.path.join(media.root, media.path)
+        info = (prepared or {}).get(media_id) or prepare(media.root, media.path)
         media.subtitles = [Subtitle(path=s.path, language=s.language, forced=s.forced, sdh=s.sdh, format=s.format)
-                           for s in find_sidecars(abs_path, media.root)]
+                           for s in info.subtitles]
+        session.commit()
         is_video = any(s.type == "video" and not s.attached_pic for s in media.streams)
-        if is_video and media.movie_id is None and not media.episodes:  # music stays under Files
-            guess = nfo_for(abs_path, media.root, guess_from_path(media.path))
-            try:
-                _link(session, media, guess, client, summary)
-            except TMDBError as exc:
-                session.rollback()
-                summary.errors.append(f"{media.path}: TMDB: {exc}")
-                log.warning("TMDB lookup for %s failed: %s", media.path, exc)
-                media = session.get(MediaFile, media_id)
-                _link(session, media, guess, None, summary)
+        if not is_video or media.movie_id is not None or media.episodes:
+            continue
+        try:
+            _link(session, media, info.guess, breaker, summary)
+            breaker.ok()
+        except TMDBError as exc:
+            session.rollback()
+            breaker.failed()
+            summary.errors.append(f"{media.path}: TMDB: {exc}")
+            _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary, status="error")
         session.commit()
     return summary
 
 
-def _link(session: Session, media: MediaFile, guess: NameGuess, client: TMDBClient | None,
-          summary: CatalogSummary) -> None:
+def _link(session: Session, media: MediaFile, guess: NameGuess, breaker: Breaker, summary: CatalogSummary,
+          status: str | None = None) -> None:
     if guess.kind == "episode" and guess.episodes:
-        show = _title(session, Show, guess, client)
-        season = _season(session, show, guess.season if guess.season is not None else 1, client)
-        tmdb_episodes = _tmdb_episodes(show, season.number, client)
+        show = _title(session, Show, guess, breaker, status)
+        season = _season(session, show, guess.season if guess.season is not None else 1, breaker.client)
+        numbered = {e.get("episode_number"): e for e in tmdb_season(show, season.number, breaker.client)
+                    .get("episodes") or []}
         for number in guess.episodes:
             episode = _episode(session, season, number)
-            info = tmdb_episodes.get(number) or {}
-            episode.title = info.get("name") or episode.title or (
-                guess.episode_title if len(guess.episodes) == 1 else None)
-            episode.overview = info.get("overview") or episode.overview
-            episode.air_date = info.get("air_date") or episode.air_date
+            fill_episode(episode, numbered.get(number) or {})
+            if episode.title is None and len(guess.episodes) == 1:
+                episode.title = guess.episode_title
             if media not in episode.files:
                 episode.files.append(media)
         summary.episodes += 1
         summary.unmatched += show.tmdb_id is None
     else:
-        movie = _title(session, Movie, guess, client)
+        movie = _title(session, Movie, guess, breaker, status)
         media.movie = movie
         summary.movies += 1
         summary.unmatched += movie.tmdb_id is None
 
 
-def _title(session: Session, model: type[Movie] | type[Show], guess: NameGuess, client: TMDBClient | None):
+def _title(session: Session, model: type[Movie] | type[Show], guess: NameGuess, breaker: Breaker,
+           status: str | None):
     """The movie or show this guess names: by TMDB id, by an earlier identical guess, by search."""
-    kind = "movie" if model is Movie else "show"
-    key = guess_key(kind, guess.title, guess.year)
+    client = breaker.client
+    key = guess_key("movie" if model is Movie else "show", guess.title, guess.year)
+    same_guess = session.scalar(select(model).where(model.guess_key == key)
+                                .order_by(model.tmdb_id.is_(None), model.id).limit(1))
     if guess.tmdb_id:
         found = session.scalar(select(model).where(model.tmdb_id == guess.tmdb_id))
         if found is not None:
             return found
-        row = model(title=guess.title, year=guess.year, overview=guess.plot, guess_key=key,
-                    tmdb_id=guess.tmdb_id, match_status="nfo" if guess.source == "nfo" else "id")
-        session.add(row)
+        # An unmatched row of the same guess adopts the id rather than a second row being made.
+        row = same_guess if same_guess is not None and same_guess.tmdb_id is None else None
+        if row is None:
+            row = model(title=guess.title, year=guess.year, overview=guess.plot, guess_key=key)
+            session.add(row)
+        row.tmdb_id, row.match_status, row.candidates = guess.tmdb_id, "nfo" if guess.source == "nfo" else "id", None
         if client is not None:
             fill_details(session, row, client)
         return row
-    found = session.scalar(select(model).where(model.guess_key == key).limit(1))
-    if found is not None:
-        return found
+    if same_guess is not None:
+        return same_guess
     if client is None:
-        row = model(title=guess.title, year=guess.year, overview=guess.plot, guess_key=key, match_status="off")
+        row = model(title=guess.title, year=guess.year, overview=guess.plot, guess_key=key,
+                    match_status=status or breaker.offline_status)
         session.add(row)
         return row
     decision = (client.find_movie(guess.title, guess.year) if model is Movie
@@ -157,95 +182,14 @@ def prune(session: Session) -> int:
     return gone
 
 
-def candidates_json(decision: MatchDecision) -> list[dict]:
-    """The scored candidates as stored: `[{"tmdb_id", "title", "year", "score"}]`, best first."""
-    return [{"tmdb_id": c.tmdb_id, "title": c.title, "year": c.year, "score": round(s, 3)} for c, s in decision.scored]
-
-
-def apply_match(session: Session, row: Movie | Show, tmdb_id: int, client: TMDBClient) -> Movie | Show:
-    """An admin's choice: `row` becomes TMDB title `tmdb_id` (status `manual`), details refreshed.
-
-    When another movie or show already holds that id, `row`'s files move to it and `row` goes.
-    Returns the row that now holds the match. Raises TMDBError when TMDB does not know the id.
-    """
-    model = type(row)
-    other = session.scalar(select(model).where(model.tmdb_id == tmdb_id, model.id != row.id))
-    target = other or row
-    target.tmdb_id, target.match_status = tmdb_id, "manual"
-    fill_details(session, target, client)
-    if other is not None:
-        if model is Movie:
-            for media in list(row.files):
-                media.movie = other
-        else:
-            for season in list(row.seasons):
-                season.show = other
-        session.delete(row)
-    session.commit()
-    return target
-
-
-def fill_details(session: Session, row: Movie | Show, client: TMDBClient) -> None:
-    """Copy TMDB's details (title, dates, overview, runtime, genres, cast, images) onto `row`."""
-    if isinstance(row, Movie):
-        data = client.movie(row.tmdb_id)
-        row.title = data.get("title") or row.title
-        row.original_title = data.get("original_title")
-        row.release_date = data.get("release_date") or None
-        row.runtime_min = data.get("runtime") or None
-        date = row.release_date
-    else:
-        data = client.tv(row.tmdb_id)
-        row.title = data.get("name") or row.title
-        row.original_title = data.get("original_name")
-        row.first_air_date = data.get("first_air_date") or None
-        date = row.first_air_date
-    row.year = int(date[:4]) if date and date[:4].isdigit() else row.year
-    row.overview = data.get("overview") or row.overview
-    row.genres = [_genre(session, g["name"]) for g in data.get("genres") or [] if g.get("name")]
-    row.cast = [{"name": c.get("name"), "character": c.get("character")}
-                for c in ((data.get("credits") or {}).get("cast") or [])[:CAST_LIMIT]]
-    row.poster = images.save_tmdb_image(client, data.get("poster_path"), "w500") or row.poster
-    row.backdrop = images.save_tmdb_image(client, data.get("backdrop_path"), "w1280") or row.backdrop
-
-
-def _genre(session: Session, name: str) -> Genre:
-    genre = session.scalar(select(Genre).where(Genre.name == name))
-    if genre is None:
-        genre = Genre(name=name)
-        session.add(genre)
-        session.flush()
-    return genre
-
-
 def _season(session: Session, show: Show, number: int, client: TMDBClient | None) -> Season:
     session.flush()
     season = session.scalar(select(Season).where(Season.show_id == show.id, Season.number == number))
-    if season is not None:
-        return season
-    season = Season(show=show, number=number)
-    session.add(season)
-    data = _tmdb_season(show, number, client)
-    season.title, season.overview = data.get("name"), data.get("overview") or None
+    if season is None:
+        season = Season(show=show, number=number)
+        session.add(season)
+        fill_season(season, client)
     return season
-
-
-def _tmdb_season(show: Show, number: int, client: TMDBClient | None) -> dict:
-    """TMDB's season details (from the client's disk cache after the first time), or {}."""
-    if client is None or not show.tmdb_id:
-        return {}
-    try:
-        return client.season(show.tmdb_id, number)
-    except TMDBError as exc:
-        if exc.status != 404:
-            raise
-        return {}
-
-
-def _tmdb_episodes(show: Show, number: int, client: TMDBClient | None) -> dict[int, dict]:
-    """{episode number: TMDB's episode entry} for one season of a matched show."""
-    return {e["episode_number"]: e for e in _tmdb_season(show, number, client).get("episodes") or []
-            if e.get("episode_number") is not None}
 
 
 def _episode(session: Session, season: Season, number: int) -> Episode:

@@ -24,7 +24,7 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def _positive_int(name: str, default: int) -> int:
+def _positive_int(name: str, default: int, minimum: int = 1) -> int:
     raw = _env(name)
     if raw is None:
         return default
@@ -32,8 +32,8 @@ def _positive_int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
     return value
 
 
@@ -112,6 +112,7 @@ def from_environment(instance_path: str) -> dict:
         "TMDB_API_KEY": _env("TMDB_API_KEY"),
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
         "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),
+        "TMDB_MAX_RETRIES": _positive_int("TMDB_MAX_RETRIES", 4, minimum=0),
     }
 
 

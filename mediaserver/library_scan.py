@@ -16,7 +16,7 @@ from rq import Callback
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import catalog, settings
+from . import catalog, enrich, settings
 from .db import new_session
 from .models import MediaFile, ScanRun, utcnow
 from .scanner.probe import probe
@@ -53,7 +53,8 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
         raise ValueError("no library to scan: set MEDIASERVER_LIBRARY or add a folder in Settings")
     targets = resolve_targets(paths, roots)
     probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
-    summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"])
+    summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"],
+                   prepare=catalog.prepare)
     if summary.moved:
         tell(f"moved or renamed: {summary.moved} (kept their ids, matches and ladders)")
     for warning in summary.warnings:
@@ -64,17 +65,21 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
         shutil.rmtree(os.path.join(jobs.hls_root(), folder), ignore_errors=True)
     for media_id in summary.updated_ids:
         jobs.source_changed(session, session.get(MediaFile, media_id))
-    if summary.removed:
-        catalog.prune(session)
     result = LibraryScanResult(summary, messages=messages)
     client = settings.tmdb_client(session)
     if client is None:
         tell("catalog: no TMDB key (TMDB_API_KEY or Settings): titles come from file names only")
+    # New and moved files (moved: their sidecars moved too), and any file a failed pass left unlinked.
+    ids = list(dict.fromkeys([*summary.added_ids, *summary.moved_ids, *catalog.files_to_catalog(session)]))
     try:
-        result.catalog = catalog.catalog_files(session, summary.added_ids, client)
+        result.catalog = catalog.catalog_files(session, ids, client, summary.prepared)
+        if client is not None and not result.catalog.errors:
+            enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
     finally:
         if client is not None:
             client.close()
+    if summary.removed:
+        catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
     for error in result.catalog.errors:
         tell(f"warning: {error}")
     tell(result.catalog.line())
@@ -126,19 +131,20 @@ def on_scan_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
 def _scan_job(run_id: int) -> str:
     import time
 
-    with new_session() as session, new_session() as progress_session:
+    with new_session() as session:
         run = session.get(ScanRun, run_id)
         run.status, run.started_at = "running", utcnow()
         session.commit()
         last = 0.0
 
         def progress(_path: str, done: int, total: int) -> None:
+            # The scan's own session: SQLite has one writer, and the scan holds it between commits.
             nonlocal last
             now = time.monotonic()
             if now - last >= PROGRESS_INTERVAL_S or done == total:
-                row = progress_session.get(ScanRun, run_id)
+                row = session.get(ScanRun, run_id)
                 row.done, row.total = done, total
-                progress_session.commit()
+                session.commit()
                 last = now
 
         try:

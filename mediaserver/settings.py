@@ -76,4 +76,5 @@ def tmdb_client(session: Session) -> TMDBClient | None:
         return None
     return TMDBClient(key, base_url=current_app.config["TMDB_API_BASE"],
                       cache_dir=os.path.join(current_app.config["DATA_DIR"], "tmdb-cache"),
-                      timeout_s=current_app.config["TMDB_TIMEOUT_S"])
+                      timeout_s=current_app.config["TMDB_TIMEOUT_S"],
+                      max_retries=current_app.config["TMDB_MAX_RETRIES"])

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +38,11 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 
 ProbeFn = Callable[[str], ProbeResult]
 ProgressFn = Callable[[str, int, int], None]
+#: Called in a pool thread after a successful probe: (root, rel_path) -> anything (kept by media id).
+PrepareFn = Callable[[str, str], Any]
+#: The database is committed at least this often (s) during a scan, not after every file: an
+#: interrupted scan loses at most this much work, and a first scan is not bound by fsyncs.
+COMMIT_INTERVAL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class ScanSummary:
     moved: int = 0
     added_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
+    moved_ids: list[int] = field(default_factory=list)
+    prepared: dict[int, Any] = field(default_factory=dict)
     removed_output_dirs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -149,11 +158,13 @@ class _Found:
 
 
 def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: ProgressFn | None = None,
-         workers: int = 1) -> ScanSummary:
+         workers: int = 1, prepare: PrepareFn | None = None) -> ScanSummary:
     """Scan `targets`, probing only new or changed files, at most `workers` ffprobe at a time.
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
-    `progress(rel_path, done, total)` is called once per file seen. Commits after every file.
+    `prepare(root, rel)`, when given, runs in the pool after each successful probe (overlapping other
+    probes); its result lands in `summary.prepared[media_id]`. `progress(rel_path, done, total)` is
+    called once per file seen. Commits every COMMIT_INTERVAL_S and at the end.
     """
     summary = ScanSummary()
     found: list[_Found] = []
@@ -187,6 +198,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             media = moved[id(item)]
             media.root, media.path, media.mtime = item.root, item.rel, item.st.st_mtime
             session.commit()
+            summary.moved_ids.append(media.id)
             summary.moved += 1
             summary.updated += 1
             tick(item.rel)
@@ -198,13 +210,20 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             tick(item.rel)
         else:
             to_probe.append((item, media))
+    last_commit = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_probe_one, probe, item): (item, media) for item, media in to_probe}
+        futures = {pool.submit(_probe_one, probe, prepare, item): (item, media) for item, media in to_probe}
         for future in as_completed(futures):
             item, media = futures[future]
-            _store(session, item, media, *future.result(), summary)
-            session.commit()
+            result, error, print_, prepared = future.result()
+            media = _store(session, item, media, result, error, print_, summary)
+            if prepared is not None:
+                summary.prepared[media.id] = prepared
+            if time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
+                session.commit()
+                last_commit = time.monotonic()
             tick(item.rel)
+    session.commit()
     moved_rows = {id(m) for m in moved.values()}
     for media in gone:
         if id(media) in moved_rows:
@@ -242,17 +261,24 @@ def _fingerprint_or_none(item: _Found) -> str | None:
         return None
 
 
-def _probe_one(probe: ProbeFn, item: _Found) -> tuple[ProbeResult | None, str | None, str | None]:
-    """Runs in a pool thread: (result, ffprobe's error, fingerprint); no database access here."""
+def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, item: _Found) -> tuple:
+    """Runs in a pool thread: (result, ffprobe's error, fingerprint, prepared); no database access."""
     print_ = _fingerprint_or_none(item)
     try:
-        return probe(item.abs_path), None, print_
+        result = probe(item.abs_path)
     except ProbeError as exc:
-        return None, str(exc), print_
+        return None, str(exc), print_, None
+    prepared = None
+    if prepare is not None:
+        try:
+            prepared = prepare(item.root, item.rel)
+        except Exception:  # noqa: BLE001 - the catalog prepares again from scratch when this fails
+            prepared = None
+    return result, None, print_, prepared
 
 
 def _store(session: Session, item: _Found, media: MediaFile | None, result: ProbeResult | None,
-           error: str | None, print_: str | None, summary: ScanSummary) -> None:
+           error: str | None, print_: str | None, summary: ScanSummary) -> MediaFile:
     is_new = media is None
     if is_new:
         media = MediaFile(root=item.root, path=item.rel)
@@ -266,7 +292,7 @@ def _store(session: Session, item: _Found, media: MediaFile | None, result: Prob
         media.container = media.duration_ms = media.bit_rate = None
         summary.failed += 1
         summary.failures.append((item.rel, error))
-        return
+        return media
     media.status, media.error = "ok", None
     media.container, media.duration_ms, media.bit_rate = result.container, result.duration_ms, result.bit_rate
     media.streams.extend(Stream(**vars(s)) for s in result.streams)
@@ -276,6 +302,7 @@ def _store(session: Session, item: _Found, media: MediaFile | None, result: Prob
         summary.added += 1
     else:
         summary.updated += 1
+    return media
 
 
 def _prefix(target: ScanTarget) -> str:

@@ -238,6 +238,8 @@ class TMDBClient:
                                     f"{attempt + 1} attempts (timeout {self.timeout_s:g} s)") from None
                 self._wait(attempt, None, f"{type(exc).__name__} on {shown}")
                 continue
+            except requests.RequestException as exc:  # a bad TMDB_API_BASE and the like: retrying won't help
+                raise TMDBError(f"TMDB request failed: {type(exc).__name__} on {shown}") from None
             if response.status_code == 200:
                 return response
             message = _status_message(response)

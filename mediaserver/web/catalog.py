@@ -7,7 +7,7 @@ from flask import Blueprint, Flask, abort, render_template, request, send_from_d
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from .. import catalog, images, settings
+from .. import enrich, images, settings
 from ..db import get_db
 from ..models import Episode, Genre, MediaFile, Movie, Season, Show
 from ..scanner.match import choose, normalize_title
@@ -171,7 +171,7 @@ def api_fix_match(kind: str, row_id: int):
     if client is None:
         return error_response(409, "TMDB enrichment is off: set a TMDB key in Settings")
     try:
-        row = catalog.apply_match(db, row, tmdb_id, client)
+        row = enrich.apply_match(db, row, tmdb_id, client)
     except TMDBError as exc:
         db.rollback()
         return error_response(404 if exc.status == 404 else 502, f"TMDB: {exc}")
