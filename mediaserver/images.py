@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import uuid
 
 from flask import current_app
 
@@ -50,12 +51,15 @@ def frame_for(media) -> str | None:
     if os.path.exists(target):
         return name
     at_s = (media.duration_ms or 0) / 1000 * FRAME_AT
+    part = f"{target}.{uuid.uuid4().hex}.part.jpg"  # concurrent requests each write their own
     cmd = [current_app.config["FFMPEG"], "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
            "-ss", f"{at_s:.3f}", "-i", os.path.join(media.root, media.path), "-frames:v", "1",
-           "-vf", f"scale={FRAME_WIDTH_PX}:-2", "-q:v", "3", target + ".part.jpg"]
+           "-vf", f"scale={FRAME_WIDTH_PX}:-2", "-q:v", "3", part]
     try:
         subprocess.run(cmd, capture_output=True, timeout=60, check=True)
-        os.replace(target + ".part.jpg", target)
+        os.replace(part, target)
     except (subprocess.SubprocessError, OSError):
+        if os.path.exists(part):
+            os.remove(part)
         return None
     return name

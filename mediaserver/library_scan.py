@@ -13,6 +13,8 @@ from functools import partial
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Callback
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,8 @@ from .transcode import jobs
 Say = Callable[[str], None]
 #: Progress is written to `scan_runs` at most this often (s) by the admin's scan job.
 PROGRESS_INTERVAL_S = 0.5
+#: RQ timeout of a scan job (s): a first scan of a large library on a slow disk can take hours.
+SCAN_TIMEOUT_S = 6 * 3600
 
 
 @dataclass
@@ -101,14 +105,31 @@ def enqueue_scan(session: Session, user_id: int | None) -> ScanRun:
     Raises redis.exceptions.RedisError when Redis is down.
     """
     active = session.scalar(select(ScanRun).where(ScanRun.status.in_(("queued", "running"))))
-    if active is not None:
+    if active is not None and _scan_alive(active):
         return active
+    if active is not None:
+        active.status, active.error, active.finished_at = "failed", "the worker stopped before finishing", utcnow()
+        session.commit()
     run = ScanRun(status="queued", requested_by=user_id)
     session.add(run)
     session.commit()
-    current_app.scan_queue.enqueue(run_scan_job, run.id, job_timeout=6 * 3600,
-                                   on_failure=Callback(on_scan_failure), description="library scan")
+    try:
+        current_app.scan_queue.enqueue(run_scan_job, run.id, job_id=f"scan-{run.id}", job_timeout=SCAN_TIMEOUT_S,
+                                       on_failure=Callback(on_scan_failure), description="library scan")
+    except Exception:
+        session.delete(run)  # nothing queued: no row may claim otherwise
+        session.commit()
+        raise
     return run
+
+
+def _scan_alive(run: ScanRun) -> bool:
+    """Whether RQ still has the scan's job waiting or running."""
+    try:
+        status = Job.fetch(f"scan-{run.id}", connection=current_app.redis).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def run_scan_job(run_id: int) -> str:

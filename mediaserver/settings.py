@@ -28,6 +28,13 @@ def _put(session: Session, key: str, value) -> None:
     session.commit()
 
 
+def _delete(session: Session, key: str) -> None:
+    row = session.get(Setting, key)
+    if row is not None:
+        session.delete(row)
+        session.commit()
+
+
 def auto_transcode(session: Session) -> bool:
     """Whether a scan enqueues a ladder job for each new or changed file (default: MEDIASERVER_AUTO_TRANSCODE)."""
     return bool(_get(session, AUTO_TRANSCODE, current_app.config["AUTO_TRANSCODE_DEFAULT"]))
@@ -43,8 +50,9 @@ def library_roots(session: Session) -> list[str]:
     return list(_get(session, LIBRARY_ROOTS, current_app.config["LIBRARY_ROOTS"]))
 
 
-def set_library_roots(session: Session, folders: list[str]) -> list[str]:
-    """Store library folders; raises ValueError naming a folder that does not exist."""
+def check_library_roots(folders: list[str]) -> list[str]:
+    """Absolute, existing folders from a list of lines (blank lines ignored). Raises ValueError
+    naming a folder that does not exist."""
     roots = []
     for folder in (f.strip() for f in folders):
         if not folder:
@@ -52,8 +60,15 @@ def set_library_roots(session: Session, folders: list[str]) -> list[str]:
         if not os.path.isdir(folder):
             raise ValueError(f"{folder} is not a folder on this server")
         roots.append(os.path.realpath(folder))
-    _put(session, LIBRARY_ROOTS, roots)
     return roots
+
+
+def set_library_roots(session: Session, roots: list[str]) -> None:
+    """Store checked library folders; an empty list removes the setting (MEDIASERVER_LIBRARY applies)."""
+    if roots:
+        _put(session, LIBRARY_ROOTS, roots)
+    else:
+        _delete(session, LIBRARY_ROOTS)
 
 
 def tmdb_api_key(session: Session) -> str | None:
@@ -61,11 +76,17 @@ def tmdb_api_key(session: Session) -> str | None:
     return _get(session, TMDB_API_KEY, current_app.config["TMDB_API_KEY"]) or None
 
 
-def set_tmdb_api_key(session: Session, key: str | None) -> None:
-    """Store a TMDB key (a v3 key or a v4 read token); raises ValueError when it is neither."""
+def check_tmdb_api_key(key: str | None) -> str | None:
+    """The stripped key, or None when empty. Raises ValueError when it is neither a v3 API key nor
+    a v4 read access token (TMDBClient checks the shape)."""
     key = (key or "").strip() or None
     if key:
-        TMDBClient(key, base_url=current_app.config["TMDB_API_BASE"]).close()  # validates its shape
+        TMDBClient(key, base_url=current_app.config["TMDB_API_BASE"]).close()
+    return key
+
+
+def set_tmdb_api_key(session: Session, key: str | None) -> None:
+    """Store a checked TMDB key; None stores "no key" (enrichment off even if TMDB_API_KEY is set)."""
     _put(session, TMDB_API_KEY, key)
 
 

@@ -22,18 +22,24 @@ def settings_page():
     """GET: the settings form; POST: save it (admins only, 403 otherwise). Bad values are flashed."""
     db = get_db()
     if request.method == "POST":
-        try:
-            if "library_roots" in request.form:  # the form always sends it; a partial POST keeps the folders
-                settings.set_library_roots(db, request.form["library_roots"].splitlines())
-            if request.form.get("tmdb_api_key", "").strip() or request.form.get("clear_tmdb_key"):
-                settings.set_tmdb_api_key(db, None if request.form.get("clear_tmdb_key")
-                                          else request.form["tmdb_api_key"])
-            settings.set_auto_transcode(db, request.form.get("auto_transcode") == "on")
+        form = request.form
+        try:  # every field is checked before anything is stored: a bad value saves nothing
+            roots = settings.check_library_roots(form["library_roots"].splitlines()) \
+                if "library_roots" in form else None
+            key = settings.check_tmdb_api_key(form.get("tmdb_api_key"))
         except ValueError as exc:
-            db.rollback()
             flash(f"Not saved: {exc}.")
-        else:
-            flash("Settings saved.")
+            return redirect(url_for("admin.settings_page"))
+        if roots is not None:
+            settings.set_library_roots(db, roots)
+        if form.get("clear_tmdb_key"):
+            settings.set_tmdb_api_key(db, None)
+        elif key:
+            settings.set_tmdb_api_key(db, key)
+        if "settings_form" in form:  # an unchecked box sends nothing: only the full form turns it off
+            settings.set_auto_transcode(db, form.get("auto_transcode") == "on")
+        flash("Settings saved." if roots != [] else
+              "Settings saved. No library folder is set: MEDIASERVER_LIBRARY applies again.")
         return redirect(url_for("admin.settings_page"))
     latest = db.scalar(select(ScanRun).order_by(ScanRun.id.desc()).limit(1))
     return render_template("settings.html", auto_transcode=settings.auto_transcode(db),

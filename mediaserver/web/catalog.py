@@ -18,7 +18,8 @@ from .library import PER_PAGE_DEFAULT, PER_PAGE_MAX, get_media_or_404, int_arg
 
 bp = Blueprint("catalog", __name__)
 
-SORTS = {"title": "title", "year": "year", "added": "created_at"}
+#: `sort` values -> columns. Titles sort on the normalised title ("The Matrix" under M, as Plex does).
+SORTS = {"title": "search_text", "year": "year", "added": "created_at"}
 
 
 def file_json(media: MediaFile) -> dict:
@@ -91,7 +92,8 @@ def _filtered(model: type[Movie] | type[Show]) -> Select:
     if order not in ("asc", "desc"):
         abort(400, f"order must be asc or desc, got {order!r}")
     column = getattr(model, SORTS[sort])
-    return query.order_by(column.desc() if order == "desc" else column.asc(), model.id)
+    # NULLs (no year) last on every database: SQLite and PostgreSQL disagree by default.
+    return query.order_by((column.desc() if order == "desc" else column.asc()).nulls_last(), model.id)
 
 
 def _page(query: Select, render) -> dict:

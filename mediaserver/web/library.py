@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, current_app, render_template, request
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..db import get_db
-from ..models import MediaFile
+from ..models import Episode, Genre, MediaFile, Movie, Season, Show
 from ..transcode import jobs
 from .auth import login_required
 from .errors import error_response
@@ -85,11 +85,42 @@ def api_media_files():
     """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
     page = int_arg("page", 1, 1, 10**9)
     per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
+    query = _filtered_files()
     db = get_db()
-    total = db.scalar(select(func.count()).select_from(MediaFile))
-    items = db.scalars(select(MediaFile).options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
-                       .order_by(MediaFile.path, MediaFile.id).limit(per_page).offset((page - 1) * per_page))
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.scalars(query.options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
+                       .limit(per_page).offset((page - 1) * per_page))
     return {"items": [media_json(m) for m in items], "total": total, "page": page, "per_page": per_page}
+
+
+#: `sort` values of the file list -> columns.
+FILE_SORTS = {"path": MediaFile.path, "size": MediaFile.size, "duration": MediaFile.duration_ms,
+              "added": MediaFile.id}
+
+
+def _filtered_files():
+    """`q` (path contains, any case), `genre`/`year` (of the file's movie or show), `sort`, `order`."""
+    query = select(MediaFile)
+    q = request.args.get("q", "").strip().lower()
+    if q:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.lower(MediaFile.path).like(like, escape="\\"))
+    genre = request.args.get("genre", "").strip().lower()
+    if genre:
+        has_genre = Genre.name.ilike(genre)
+        query = query.where(or_(MediaFile.movie.has(Movie.genres.any(has_genre)),
+                                MediaFile.episodes.any(Episode.season.has(Season.show.has(Show.genres.any(has_genre))))))
+    if request.args.get("year"):
+        year = int_arg("year", 0, 1800, 3000)
+        query = query.where(or_(MediaFile.movie.has(Movie.year == year),
+                                MediaFile.episodes.any(Episode.season.has(Season.show.has(Show.year == year)))))
+    sort, order = request.args.get("sort", "path"), request.args.get("order", "asc")
+    if sort not in FILE_SORTS:
+        abort(400, f"sort must be one of {', '.join(FILE_SORTS)}, got {sort!r}")
+    if order not in ("asc", "desc"):
+        abort(400, f"order must be asc or desc, got {order!r}")
+    column = FILE_SORTS[sort]
+    return query.order_by((column.desc() if order == "desc" else column.asc()).nulls_last(), MediaFile.id)
 
 
 @bp.get("/api/media-files/<int:media_id>")

@@ -75,7 +75,7 @@ def test_admin_flag(runner, client):
     runner.invoke(args=["users", "create", "carol", "--password", "hunter2hunter2", "--admin"])
     client.post("/api/auth/login", json={"username": "carol", "password": "hunter2hunter2"})
     assert client.get("/admin/settings").status_code == 200
-    client.post("/admin/settings", data={"auto_transcode": "on"})
+    client.post("/admin/settings", data={"settings_form": "1", "auto_transcode": "on"})
     assert b"checked" in client.get("/admin/settings").data
-    client.post("/admin/settings", data={})
+    client.post("/admin/settings", data={"settings_form": "1"})
     assert b"checked" not in client.get("/admin/settings").data

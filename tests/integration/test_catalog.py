@@ -306,3 +306,23 @@ def test_a_moved_file_brings_its_new_sidecars(catalog_app):
         media = get_db().scalar(select(MediaFile).where(MediaFile.path == "Archive/Rocky II.mkv"))
         assert [(s.path, s.language, s.forced, s.format) for s in media.subtitles] == [
             ("Archive/Rocky II.fr.forced.vtt", "fre", True, "webvtt")]
+
+
+def test_media_files_can_be_filtered_and_sorted(client):
+    def paths(query):
+        return [i["path"] for i in client.get(f"/api/library/media-files?{query}").json["items"]]
+
+    assert paths("q=robocop") == ["Movies/RoboCop (1987)/RoboCop (1987).mkv",
+                                  "Movies/RoboCop (2014)/RoboCop.2014.1080p.BluRay.x264-GRP.mkv"]
+    assert paths("year=2005") == ["Shows/The Office (2005)/Season 02/The Office - S02E01.mkv"]
+    assert "Movies/Amelie (2001)/Amelie (2001).mp4" in paths("genre=romance")
+    sizes = [i["size"] for i in client.get("/api/library/media-files?sort=size&order=desc").json["items"]]
+    assert sizes == sorted(sizes, reverse=True) and len(sizes) == 10
+    assert client.get("/api/library/media-files?sort=nope").status_code == 400
+
+
+def test_titles_sort_without_their_article_and_unknown_years_last(client):
+    titles = [m["title"] for m in client.get("/api/library/movies?per_page=100").json["items"]]
+    assert titles.index("The Matrix") > titles.index("Big Buck Bunny")  # under M
+    years = [m["year"] for m in client.get("/api/library/movies?sort=year&order=desc").json["items"]]
+    assert years == sorted(years, reverse=True)

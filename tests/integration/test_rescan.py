@@ -95,10 +95,10 @@ def test_scan_with_redis_down_still_reports_and_exits_0(tmp_path, library):
 def test_auto_transcode_off_queues_nothing(lib_app):
     client = lib_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    client.post("/admin/settings", data={})  # unchecked box: off
+    client.post("/admin/settings", data={"settings_form": "1"})  # unchecked box: off
     lib_app.test_cli_runner().invoke(args=["scan"])
     assert Queue(lib_app.config["RQ_QUEUE"], connection=lib_app.redis).count == 0
-    client.post("/admin/settings", data={"auto_transcode": "on"})
+    client.post("/admin/settings", data={"settings_form": "1", "auto_transcode": "on"})
     os.utime(os.path.join(lib_app.config["LIBRARY_ROOTS"][0], "Films", "bear.opus"), (1_000_000, 1_000_000))
     lib_app.test_cli_runner().invoke(args=["scan"])
     assert Queue(lib_app.config["RQ_QUEUE"], connection=lib_app.redis).count == 1
@@ -136,6 +136,7 @@ def test_admin_starts_a_scan_and_follows_its_progress(lib_app):
 
     with lib_app.app_context():
         SimpleWorker([lib_app.scan_queue], connection=lib_app.redis).work(burst=True)
+    assert client.post("/api/admin/scans").json["scan_id"] != scan_id  # the finished one is not reused
     run = client.get(f"/api/admin/scans/{scan_id}").json
     assert (run["status"], run["done"], run["total"]) == ("done", 2, 2)
     assert run["summary"] == "added 2, updated 0, unchanged 0, removed 0, failed 0"
@@ -157,6 +158,19 @@ def test_settings_store_library_folders_and_the_tmdb_key(lib_app, library, tmp_p
     assert str(other) in client.get("/admin/settings").data.decode()  # nothing lost
     client.post("/admin/settings", data={"library_roots": str(library), "tmdb_api_key": "0123456789abcdef0123456789abcdef"})
     assert b"a key is set" in client.get("/admin/settings").data
-    response = client.post("/admin/settings", data={"library_roots": str(library), "tmdb_api_key": "nonsense"},
+    response = client.post("/admin/settings", data={"library_roots": str(other), "tmdb_api_key": "nonsense"},
                            follow_redirects=True)
     assert b"Not saved" in response.data and b"a key is set" in response.data
+    assert f">{library}</textarea>" in client.get("/admin/settings").data.decode()  # the folders were not saved
+    client.post("/admin/settings", data={"settings_form": "1", "library_roots": ""})
+    assert f">{library}</textarea>" in client.get("/admin/settings").data.decode()  # MEDIASERVER_LIBRARY again
+
+
+def test_a_scan_row_whose_job_is_gone_does_not_block_new_scans(lib_app):
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    first = client.post("/api/admin/scans").json["scan_id"]
+    lib_app.redis.flushdb()  # the job is lost (Redis restarted without persistence)
+    second = client.post("/api/admin/scans").json["scan_id"]
+    assert second != first
+    assert client.get(f"/api/admin/scans/{first}").json["status"] == "failed"
