@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .enrich import Breaker, candidates_json, fill_details, fill_episode, fill_season, tmdb_season
-from .models import Episode, MediaFile, Movie, Season, Show, Subtitle
+from .models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
 from .scanner.match import normalize_title
 from .scanner.names import NameGuess, guess_from_path
 from .scanner.nfo import nfo_for
@@ -60,41 +60,61 @@ def prepare(root: str, rel_path: str) -> Prepared:
 
 
 def files_to_catalog(session: Session) -> list[int]:
-    """Readable files not linked to a movie or an episode yet (new ones, or a pass that failed)."""
+    """Readable video files not linked to a movie or an episode yet (a pass that failed). Audio-only
+    files (music, cover art aside) are never linked, so they are not retried on every scan."""
+    has_video = MediaFile.streams.any((Stream.type == "video") & ~Stream.attached_pic)
     return list(session.scalars(select(MediaFile.id).where(
-        MediaFile.status == "ok", MediaFile.movie_id.is_(None), ~MediaFile.episodes.any())))
+        MediaFile.status == "ok", MediaFile.movie_id.is_(None), ~MediaFile.episodes.any(), has_video)))
 
 
-def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | None,
-                  prepared: dict[int, Prepared] | None = None) -> CatalogSummary:
-    """Link the given media files (video files not linked yet; audio-only files such as music stay
-    under Files) and refresh their sidecar subtitles; commits per file. `prepared` may carry
-    `prepare`'s results by media id (made in the scan's pool). TMDB failures leave titles with
-    status `error` (retried by the next scan); after BREAKER_FAILURES in a row TMDB is left alone.
+class Cataloguer:
+    """One catalog pass: `add` links a media file (a video file not linked yet; audio-only files such
+    as music stay under Files) and refreshes its sidecar subtitles, committing. The scan calls it as
+    each file is stored, so linking (and TMDB) overlaps the other files' probing. TMDB failures leave
+    titles with status `error` (retried by the next scan); after BREAKER_FAILURES in a row TMDB is
+    left alone for the rest of the pass. `summary` tells what was done.
     """
-    summary = CatalogSummary()
-    breaker = Breaker(client)
-    for media_id in media_ids:
+
+    def __init__(self, session: Session, client: TMDBClient | None) -> None:
+        self.session, self.breaker, self.summary = session, Breaker(client), CatalogSummary()
+        self.seen: set[int] = set()
+
+    def add(self, media_id: int, info: Prepared | None = None) -> None:
+        """Catalog one file (once per pass); `info` is `prepare`'s result when already made."""
+        session, summary = self.session, self.summary
         media = session.get(MediaFile, media_id)
-        if media is None or media.status != "ok":
-            continue
-        info = (prepared or {}).get(media_id) or prepare(media.root, media.path)
-        media.subtitles = [Subtitle(path=s.path, language=s.language, forced=s.forced, sdh=s.sdh, format=s.format)
-                           for s in info.subtitles]
-        session.commit()
+        if media is None or media.status != "ok" or media_id in self.seen:
+            return
+        self.seen.add(media_id)
+        info = info or prepare(media.root, media.path)
+        _set_subtitles(media, info.subtitles)
+        session.commit()  # a TMDB failure below rolls back only the linking
         is_video = any(s.type == "video" and not s.attached_pic for s in media.streams)
-        if not is_video or media.movie_id is not None or media.episodes:
-            continue
-        try:
-            _link(session, media, info.guess, breaker, summary)
-            breaker.ok()
-        except TMDBError as exc:
-            session.rollback()
-            breaker.failed()
-            summary.errors.append(f"{media.path}: TMDB: {exc}")
-            _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary, status="error")
+        if is_video and media.movie_id is None and not media.episodes:
+            try:
+                _link(session, media, info.guess, self.breaker, summary)
+                self.breaker.ok()
+            except TMDBError as exc:
+                session.rollback()
+                self.breaker.failed()
+                summary.errors.append(f"{media.path}: TMDB: {exc}")
+                _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary, status="error")
         session.commit()
-    return summary
+
+
+def _set_subtitles(media: MediaFile, found: tuple[SidecarSubtitle, ...]) -> None:
+    """Make `media.subtitles` what the folder holds (untouched when it already is)."""
+    wanted = [(s.path, s.language, s.forced, s.sdh, s.format) for s in found]
+    if [(s.path, s.language, s.forced, s.sdh, s.format) for s in media.subtitles] != wanted:
+        media.subtitles = [Subtitle(path=p, language=lang, forced=f, sdh=h, format=fmt) for p, lang, f, h, fmt in wanted]
+
+
+def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | None) -> CatalogSummary:
+    """Catalog the given media files in one pass (see Cataloguer)."""
+    cataloguer = Cataloguer(session, client)
+    for media_id in media_ids:
+        cataloguer.add(media_id)
+    return cataloguer.summary
 
 
 def _link(session: Session, media: MediaFile, guess: NameGuess, breaker: Breaker, summary: CatalogSummary,

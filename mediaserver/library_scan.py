@@ -57,8 +57,20 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
         raise ValueError("no library to scan: set MEDIASERVER_LIBRARY or add a folder in Settings")
     targets = resolve_targets(paths, roots)
     probe_fn = partial(probe, ffprobe=current_app.config["FFPROBE"], timeout_s=current_app.config["PROBE_TIMEOUT_S"])
-    summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"],
-                   prepare=catalog.prepare)
+    client = settings.tmdb_client(session)
+    cataloguer = catalog.Cataloguer(session, client)
+    try:
+        summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"],
+                       prepare=catalog.prepare, stored=lambda media, info: cataloguer.add(media.id, info))
+        return _after_scan(session, summary, cataloguer, client, tell, messages)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cataloguer, client, tell: Say,
+                messages: list[str]) -> LibraryScanResult:
+    """Report, drop stale ladders, finish the catalog (moved and left-over files), retry, prune, queue."""
     if summary.moved:
         tell(f"moved or renamed: {summary.moved} (kept their ids, matches and ladders)")
     for warning in summary.warnings:
@@ -70,18 +82,14 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
     for media_id in summary.updated_ids:
         jobs.source_changed(session, session.get(MediaFile, media_id))
     result = LibraryScanResult(summary, messages=messages)
-    client = settings.tmdb_client(session)
     if client is None:
         tell("catalog: no TMDB key (TMDB_API_KEY or Settings): titles come from file names only")
-    # New and moved files (moved: their sidecars moved too), and any file a failed pass left unlinked.
-    ids = list(dict.fromkeys([*summary.added_ids, *summary.moved_ids, *catalog.files_to_catalog(session)]))
-    try:
-        result.catalog = catalog.catalog_files(session, ids, client, summary.prepared)
-        if client is not None and not result.catalog.errors:
-            enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
-    finally:
-        if client is not None:
-            client.close()
+    # Moved files (their sidecars moved too), and any file an earlier pass left unlinked.
+    for media_id in [*summary.moved_ids, *catalog.files_to_catalog(session)]:
+        cataloguer.add(media_id)
+    result.catalog = cataloguer.summary
+    if client is not None and not result.catalog.errors:
+        enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
     if summary.removed:
         catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
     for error in result.catalog.errors:

@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 
+from . import listing
 from .names import NameGuess, season_folder_number
 
 # The root elements Kodi writes, and the kind each one stands for.
@@ -194,18 +195,13 @@ def _read_nfo(path: str) -> NfoInfo | None:
 
 def _existing(directory: str, name: str) -> str | None:
     """The file in `directory` whose name equals `name` ignoring case (exact spelling first), else None."""
-    exact = os.path.join(directory, name)
-    if os.path.isfile(exact):
-        return exact
     try:
-        entries = sorted(os.listdir(directory))
+        names = listing.by_lower_name(directory)
     except OSError:
         return None
-    for entry in entries:
-        path = os.path.join(directory, entry)
-        if entry.lower() == name.lower() and os.path.isfile(path):
-            return path
-    return None
+    entry = name if name in names.values() and os.path.isfile(os.path.join(directory, name)) else names.get(name.lower())
+    path = os.path.join(directory, entry) if entry else None
+    return path if path and os.path.isfile(path) else None
 
 
 def _inside(path: str, root: str) -> bool:

@@ -38,8 +38,10 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 
 ProbeFn = Callable[[str], ProbeResult]
 ProgressFn = Callable[[str, int, int], None]
-#: Called in a pool thread after a successful probe: (root, rel_path) -> anything (kept by media id).
+#: Called in a pool thread after a successful probe: (root, rel_path) -> anything.
 PrepareFn = Callable[[str, str], Any]
+#: Called in the calling thread once a readable file is stored: (media file, what `prepare` made or None).
+StoredFn = Callable[[MediaFile, Any], None]
 #: The database is committed at least this often (s) during a scan, not after every file: an
 #: interrupted scan loses at most this much work, and a first scan is not bound by fsyncs.
 COMMIT_INTERVAL_S = 0.5
@@ -69,7 +71,6 @@ class ScanSummary:
     added_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     moved_ids: list[int] = field(default_factory=list)
-    prepared: dict[int, Any] = field(default_factory=dict)
     removed_output_dirs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -158,13 +159,14 @@ class _Found:
 
 
 def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: ProgressFn | None = None,
-         workers: int = 1, prepare: PrepareFn | None = None) -> ScanSummary:
+         workers: int = 1, prepare: PrepareFn | None = None, stored: StoredFn | None = None) -> ScanSummary:
     """Scan `targets`, probing only new or changed files, at most `workers` ffprobe at a time.
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
     `prepare(root, rel)`, when given, runs in the pool after each successful probe (overlapping other
-    probes); its result lands in `summary.prepared[media_id]`. `progress(rel_path, done, total)` is
-    called once per file seen. Commits every COMMIT_INTERVAL_S and at the end.
+    probes); `stored(media, prepared)` runs here once that readable file is stored and committed.
+    `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
+    and at the end.
     """
     summary = ScanSummary()
     found: list[_Found] = []
@@ -217,9 +219,11 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             item, media = futures[future]
             result, error, print_, prepared = future.result()
             media = _store(session, item, media, result, error, print_, summary)
-            if prepared is not None:
-                summary.prepared[media.id] = prepared
-            if time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
+            if stored is not None and result is not None:
+                session.commit()  # the file is safe before `stored` may roll its own work back
+                stored(media, prepared)
+                last_commit = time.monotonic()
+            elif time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
                 session.commit()
                 last_commit = time.monotonic()
             tick(item.rel)

@@ -13,6 +13,8 @@ from babelfish import Error as BabelfishError
 from babelfish import Language
 from guessit.options import load_config
 
+from . import listing
+
 SUBTITLE_EXTENSIONS = {".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx"}  # .sub/.idx are VobSub (bitmap)
 # The subtitle format each extension stands for. `.sub` is taken to be VobSub (paired with `.idx`), not MicroDVD text.
 _FORMATS = {".srt": "srt", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ssa", ".sub": "vobsub", ".idx": "vobsub"}
@@ -22,6 +24,8 @@ _FORCED_FLAGS = {"forced", "foreign"}
 _SDH_FLAGS = {"sdh", "cc", "hi"}
 # guessit's own list of video extensions: a subtitle named for a longer video stem belongs to that video.
 _VIDEO_EXTENSIONS = {"." + ext.lower() for ext in load_config({})["advanced_config"]["container"]["videos"]}
+_VIDEO_EXTENSION_SET = frozenset(_VIDEO_EXTENSIONS)
+_SUBTITLE_EXTENSIONS = frozenset(SUBTITLE_EXTENSIONS)
 
 
 @dataclass(frozen=True)
@@ -126,16 +130,19 @@ def find_sidecars(video_abs_path: str, library_root: str) -> list[SidecarSubtitl
         raise ValueError(f"{video_abs_path} is not inside the library root {library_root}")
     folder_rel = os.path.relpath(folder, root).replace(os.sep, "/")
     prefix = "" if folder_rel == "." else folder_rel + "/"
-    try:
-        entries = sorted(os.listdir(folder))
+    video_stem = os.path.splitext(os.path.basename(video))[0]
+    try:  # the folder's subtitle files, listed once per scan (listing.py), then only this video's
+        entries = [e for e in listing.with_extensions(folder, _SUBTITLE_EXTENSIONS)
+                   if e.lower().startswith(video_stem.lower())]
+        if not entries:
+            return []
+        videos = listing.with_extensions(folder, _VIDEO_EXTENSION_SET)
     except OSError:
         return []
     video_rel = prefix + os.path.basename(video)
-    video_stem_len = len(os.path.splitext(os.path.basename(video))[0])
     rivals = [
-        prefix + entry for entry in entries
-        if os.path.splitext(entry)[1].lower() in _VIDEO_EXTENSIONS
-        and len(os.path.splitext(entry)[0]) > video_stem_len and entry != os.path.basename(video)
+        prefix + entry for entry in videos
+        if len(os.path.splitext(entry)[0]) > len(video_stem) and entry != os.path.basename(video)
     ]
     found = []
     for entry in entries:
