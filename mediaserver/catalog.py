@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,6 +119,12 @@ def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | N
 
 def _link(session: Session, media: MediaFile, guess: NameGuess, breaker: Breaker, summary: CatalogSummary,
           status: str | None = None) -> None:
+    if guess.imdb_id and not guess.tmdb_id and breaker.client is not None:
+        # `[imdbid-tt...]` or an NFO's IMDb id: as good as a TMDB id, once TMDB translates it.
+        found = breaker.client.find_by_imdb(guess.imdb_id)
+        wanted = "tv" if guess.kind == "episode" and guess.episodes else "movie"
+        if found is not None and found[0] == wanted:
+            guess = replace(guess, tmdb_id=found[1])
     if guess.kind == "episode" and guess.episodes:
         show = _title(session, Show, guess, breaker, status)
         season = _season(session, show, guess.season if guess.season is not None else 1, breaker.client)

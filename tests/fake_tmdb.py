@@ -95,6 +95,8 @@ class FakeTMDB:
             return 200, self.configuration(), {}
         if parts[0] == "search" and len(parts) == 2 and parts[1] in ("movie", "tv"):
             return self.search(parts[1], params)
+        if parts[0] == "find" and len(parts) == 2:
+            return 200, self.find(parts[1], params), {}
         table = self.movies if parts[0] == "movie" else self.shows if parts[0] == "tv" else {}
         if len(parts) == 2 and parts[1] in table:
             return 200, self.details(table[parts[1]], params), {}
@@ -107,6 +109,18 @@ class FakeTMDB:
                     if str(episode["episode_number"]) == parts[5]:
                         return 200, episode, {}
         return 404, NOT_FOUND, {}
+
+    def find(self, external_id: str, params: dict[str, str]) -> dict:
+        """TMDB's /find/{external_id}?external_source=imdb_id: movie_results and tv_results."""
+        if params.get("external_source") != "imdb_id":
+            return {"movie_results": [], "tv_results": []}
+
+        def matches(item: dict) -> bool:
+            return (item.get("imdb_id") or (item.get("external_ids") or {}).get("imdb_id")) == external_id
+
+        return {"movie_results": [{"id": m["id"], "title": m["title"]} for m in self.movies.values() if matches(m)],
+                "tv_results": [{"id": t["id"], "name": t["name"]} for t in self.shows.values() if matches(t)],
+                "person_results": [], "tv_episode_results": [], "tv_season_results": []}
 
     def configuration(self) -> dict:
         images = f"{self.base_url.rsplit('/3', 1)[0]}/img/"

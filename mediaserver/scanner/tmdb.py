@@ -126,6 +126,14 @@ class TMDBClient:
             params["year"] = year
         return [candidate_from_result("movie", r) for r in self.get_json("/search/movie", params).get("results", [])]
 
+    def find_by_imdb(self, imdb_id: str) -> tuple[str, int] | None:
+        """GET /find/{imdb_id}?external_source=imdb_id -> ("movie", tmdb id), ("tv", tmdb id) or None."""
+        data = self.get_json(f"/find/{imdb_id}", {"external_source": "imdb_id", "language": self.language})
+        for kind, key in (("movie", "movie_results"), ("tv", "tv_results")):
+            if data.get(key):
+                return kind, int(data[key][0]["id"])
+        return None
+
     def search_tv(self, query: str, first_air_date_year: int | None = None) -> list[Candidate]:
         """GET /search/tv (page 1, no adult titles) -> candidates in TMDB's order."""
         params: dict[str, Any] = {"query": query, "include_adult": "false", "page": 1, "language": self.language}

@@ -326,3 +326,22 @@ def test_titles_sort_without_their_article_and_unknown_years_last(client):
     assert titles.index("The Matrix") > titles.index("Big Buck Bunny")  # under M
     years = [m["year"] for m in client.get("/api/library/movies?sort=year&order=desc").json["items"]]
     assert years == sorted(years, reverse=True)
+
+
+def test_an_imdb_id_in_the_name_or_nfo_is_translated_and_overrides_the_search(tmp_path, fake_tmdb, redis_db):
+    library = make_library(tmp_path / "lib", {
+        "Movies/Some Thing [imdbid-tt0133093]/Some Thing.mkv": "video/flower.mp4",
+        "Movies/Other/Other.mkv": "video/friday.mp4",
+    })
+    (library / "Movies" / "Other" / "Other.nfo").write_text(
+        '<movie><title>Other</title><uniqueid type="imdb">tt1234721</uniqueid></movie>')
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key,
+                                TMDB_API_BASE=fake_tmdb.base_url))
+    app.test_cli_runner().invoke(args=["scan"])
+    app.test_cli_runner().invoke(args=["users", "create", "alice", "--password", PASSWORD])
+    c = app.test_client()
+    c.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    found = {m["files"][0]["path"]: (m["tmdb_id"], m["title"]) for m in c.get("/api/library/movies").json["items"]}
+    assert found == {"Movies/Some Thing [imdbid-tt0133093]/Some Thing.mkv": (603, "The Matrix"),
+                     "Movies/Other/Other.mkv": (97020, "RoboCop")}
+    assert not [p for p, _ in fake_tmdb.requests if "/search/" in p]
