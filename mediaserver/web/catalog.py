@@ -14,7 +14,7 @@ from ..scanner.match import choose, normalize_title
 from ..scanner.tmdb import TMDBError
 from .auth import admin_required, login_required
 from .errors import error_response
-from .library import PER_PAGE_DEFAULT, PER_PAGE_MAX, get_media_or_404, int_arg
+from .library import get_media_or_404, int_arg, ordering, paginate
 
 bp = Blueprint("catalog", __name__)
 
@@ -85,24 +85,7 @@ def _filtered(model: type[Movie] | type[Show]) -> Select:
         query = query.where(model.genres.any(func.lower(Genre.name) == genre.lower()))
     if request.args.get("year"):
         query = query.where(model.year == int_arg("year", 0, 1800, 3000))
-    sort = request.args.get("sort", "title")
-    if sort not in SORTS:
-        abort(400, f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
-    order = request.args.get("order", "asc")
-    if order not in ("asc", "desc"):
-        abort(400, f"order must be asc or desc, got {order!r}")
-    column = getattr(model, SORTS[sort])
-    # NULLs (no year) last on every database: SQLite and PostgreSQL disagree by default.
-    return query.order_by((column.desc() if order == "desc" else column.asc()).nulls_last(), model.id)
-
-
-def _page(query: Select, render) -> dict:
-    page = int_arg("page", 1, 1, 10**9)
-    per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    db = get_db()
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
-    return {"items": [render(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+    return query.order_by(*ordering({k: getattr(model, c) for k, c in SORTS.items()}, "title", model.id))
 
 
 @bp.get("/api/library/movies")
@@ -110,7 +93,7 @@ def _page(query: Select, render) -> dict:
 def api_movies():
     """`GET /api/library/movies?q&genre&year&sort=title|year|added&order=asc|desc&page&per_page`."""
     query = _filtered(Movie).options(selectinload(Movie.files), selectinload(Movie.genres))
-    return _page(query, movie_json)
+    return paginate(query, movie_json)
 
 
 @bp.get("/api/library/movies/<int:movie_id>")
@@ -126,7 +109,7 @@ def api_shows():
     """`GET /api/library/shows?...` as for movies; seasons and episodes nested in each show."""
     query = _filtered(Show).options(selectinload(Show.genres), selectinload(Show.seasons)
                                     .selectinload(Season.episodes).selectinload(Episode.files))
-    return _page(query, show_json)
+    return paginate(query, show_json)
 
 
 @bp.get("/api/library/shows/<int:show_id>")

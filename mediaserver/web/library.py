@@ -83,14 +83,31 @@ def get_media_or_404(media_id: int) -> MediaFile:
 @login_required
 def api_media_files():
     """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
+    query = _filtered_files().options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
+    return paginate(query, media_json)
+
+
+def paginate(query, render) -> dict:
+    """`{"items": [render(row)...], "total", "page", "per_page"}` from the `page`/`per_page` query
+    parameters (400 JSON when out of range)."""
     page = int_arg("page", 1, 1, 10**9)
     per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    query = _filtered_files()
     db = get_db()
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.scalars(query.options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
-                       .limit(per_page).offset((page - 1) * per_page))
-    return {"items": [media_json(m) for m in items], "total": total, "page": page, "per_page": per_page}
+    rows = db.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
+    return {"items": [render(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+def ordering(columns: dict, default: str, tiebreak) -> tuple:
+    """ORDER BY clauses from the `sort` (a key of `columns`) and `order` (`asc`/`desc`) query
+    parameters, NULLs last on every database, then `tiebreak`; 400 JSON for unknown values."""
+    sort, order = request.args.get("sort", default), request.args.get("order", "asc")
+    if sort not in columns:
+        abort(400, f"sort must be one of {', '.join(columns)}, got {sort!r}")
+    if order not in ("asc", "desc"):
+        abort(400, f"order must be asc or desc, got {order!r}")
+    column = columns[sort]
+    return (column.desc() if order == "desc" else column.asc()).nulls_last(), tiebreak
 
 
 #: `sort` values of the file list -> columns.
@@ -114,13 +131,7 @@ def _filtered_files():
         year = int_arg("year", 0, 1800, 3000)
         query = query.where(or_(MediaFile.movie.has(Movie.year == year),
                                 MediaFile.episodes.any(Episode.season.has(Season.show.has(Show.year == year)))))
-    sort, order = request.args.get("sort", "path"), request.args.get("order", "asc")
-    if sort not in FILE_SORTS:
-        abort(400, f"sort must be one of {', '.join(FILE_SORTS)}, got {sort!r}")
-    if order not in ("asc", "desc"):
-        abort(400, f"order must be asc or desc, got {order!r}")
-    column = FILE_SORTS[sort]
-    return query.order_by((column.desc() if order == "desc" else column.asc()).nulls_last(), MediaFile.id)
+    return query.order_by(*ordering(FILE_SORTS, "path", MediaFile.id))
 
 
 @bp.get("/api/media-files/<int:media_id>")
