@@ -42,10 +42,12 @@ class CatalogSummary:
     movies: int = 0
     episodes: int = 0
     unmatched: int = 0
+    unplaced: list[str] = field(default_factory=list)  # episode files whose episode could not be told
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return f"catalog: {self.movies} movie file(s), {self.episodes} episode file(s), {self.unmatched} unmatched"
+        line = f"catalog: {self.movies} movie file(s), {self.episodes} episode file(s), {self.unmatched} unmatched"
+        return line + (f", {len(self.unplaced)} episode file(s) without an episode number" if self.unplaced else "")
 
 
 def guess_key(kind: str, title: str, year: int | None) -> str:
@@ -125,6 +127,14 @@ def _link(session: Session, media: MediaFile, guess: NameGuess, breaker: Breaker
         wanted = "tv" if guess.kind == "episode" and guess.episodes else "movie"
         if found is not None and found[0] == wanted:
             guess = replace(guess, tmdb_id=found[1])
+    if guess.kind == "episode" and not guess.episodes:
+        # `Show/Season 01/Pilot.mkv`: find the number by the episode's title on TMDB, or leave the
+        # file under Files (never filed as a film of the show's name); a later scan tries again.
+        numbered = _number_by_title(session, guess, breaker, status)
+        if numbered is None:
+            summary.unplaced.append(media.path)
+            return
+        guess = numbered
     if guess.kind == "episode" and guess.episodes:
         show = _title(session, Show, guess, breaker, status)
         season = _season(session, show, guess.season if guess.season is not None else 1, breaker.client)
@@ -144,6 +154,18 @@ def _link(session: Session, media: MediaFile, guess: NameGuess, breaker: Breaker
         media.movie = movie
         summary.movies += 1
         summary.unmatched += movie.tmdb_id is None
+
+
+def _number_by_title(session: Session, guess: NameGuess, breaker: Breaker, status: str | None) -> NameGuess | None:
+    """The guess with its episode number, found by comparing its episode title with TMDB's season."""
+    if not guess.episode_title or breaker.client is None:
+        return None
+    show = _title(session, Show, guess, breaker, status)
+    wanted = normalize_title(guess.episode_title)
+    for item in tmdb_season(show, guess.season if guess.season is not None else 1, breaker.client).get("episodes") or []:
+        if item.get("episode_number") is not None and normalize_title(item.get("name") or "") == wanted:
+            return replace(guess, episodes=(item["episode_number"],))
+    return None
 
 
 def _title(session: Session, model: type[Movie] | type[Show], guess: NameGuess, breaker: Breaker,

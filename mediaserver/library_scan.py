@@ -90,8 +90,7 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     result.catalog = cataloguer.summary
     if client is not None and not result.catalog.errors:
         enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
-    if summary.removed:
-        catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
+    catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
     for error in result.catalog.errors:
         tell(f"warning: {error}")
     tell(result.catalog.line())

@@ -345,3 +345,19 @@ def test_an_imdb_id_in_the_name_or_nfo_is_translated_and_overrides_the_search(tm
     assert found == {"Movies/Some Thing [imdbid-tt0133093]/Some Thing.mkv": (603, "The Matrix"),
                      "Movies/Other/Other.mkv": (97020, "RoboCop")}
     assert not [p for p, _ in fake_tmdb.requests if "/search/" in p]
+
+
+def test_an_episode_file_named_by_its_title_finds_its_number(tmp_path, fake_tmdb, redis_db):
+    library = make_library(tmp_path / "lib", {"Shows/Breaking Bad (2008)/Season 01/Pilot.mkv": "video/flower.mp4",
+                                              "Shows/Breaking Bad (2008)/Season 01/Unknown Thing.mkv": "video/friday.mp4"})
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key,
+                                TMDB_API_BASE=fake_tmdb.base_url))
+    output = app.test_cli_runner().invoke(args=["scan"]).output
+    assert "1 episode file(s) without an episode number" in output
+    app.test_cli_runner().invoke(args=["users", "create", "alice", "--password", PASSWORD])
+    c = app.test_client()
+    c.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    assert c.get("/api/library/movies").json["total"] == 0  # never a film called "Breaking Bad"
+    (show,) = c.get("/api/library/shows").json["items"]
+    (episode,) = show["seasons"][0]["episodes"]
+    assert (show["tmdb_id"], episode["number"], episode["title"]) == (1396, 1, "Pilot")
