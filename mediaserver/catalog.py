@@ -55,6 +55,17 @@ def guess_key(kind: str, title: str, year: int | None) -> str:
     return f"{kind}|{normalize_title(title)}|{year or ''}"
 
 
+def is_video(streams) -> bool:
+    """Whether a file has a real video stream (cover art aside): only those become movies or episodes."""
+    return any(s.type == "video" and not s.attached_pic for s in streams)
+
+
+def prepare_probed(root: str, rel_path: str, probed) -> Prepared | None:
+    """`prepare` for a file the scan just probed (`probed`: its ProbeResult); None for audio-only
+    files, which the catalog leaves to the Files list (no name parsing spent on them)."""
+    return prepare(root, rel_path) if is_video(probed.streams) else None
+
+
 def prepare(root: str, rel_path: str) -> Prepared:
     """Read names, NFO and subtitle sidecars for the file at `root`/`rel_path` (file system only)."""
     abs_path = os.path.join(root, rel_path)
@@ -88,11 +99,12 @@ class Cataloguer:
         if media is None or media.status != "ok" or media_id in self.seen:
             return
         self.seen.add(media_id)
+        if not is_video(media.streams):
+            return  # music and other audio-only files stay under Files
         info = info or prepare(media.root, media.path)
         _set_subtitles(media, info.subtitles)
         session.commit()  # a TMDB failure below rolls back only the linking
-        is_video = any(s.type == "video" and not s.attached_pic for s in media.streams)
-        if is_video and media.movie_id is None and not media.episodes:
+        if media.movie_id is None and not media.episodes:
             try:
                 _link(session, media, info.guess, self.breaker, summary)
                 self.breaker.ok()

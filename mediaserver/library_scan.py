@@ -61,7 +61,7 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
     cataloguer = catalog.Cataloguer(session, client)
     try:
         summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"],
-                       prepare=catalog.prepare, stored=lambda media, info: cataloguer.add(media.id, info))
+                       prepare=catalog.prepare_probed, stored=lambda media, info: cataloguer.add(media.id, info))
         return _after_scan(session, summary, cataloguer, client, tell, messages)
     finally:
         if client is not None:

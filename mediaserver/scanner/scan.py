@@ -38,8 +38,8 @@ FINGERPRINT_EDGE_BYTES = 64 * 1024
 
 ProbeFn = Callable[[str], ProbeResult]
 ProgressFn = Callable[[str, int, int], None]
-#: Called in a pool thread after a successful probe: (root, rel_path) -> anything.
-PrepareFn = Callable[[str, str], Any]
+#: Called in a pool thread after a successful probe: (root, rel_path, ProbeResult) -> anything.
+PrepareFn = Callable[[str, str, ProbeResult], Any]
 #: Called in the calling thread once a readable file is stored: (media file, what `prepare` made or None).
 StoredFn = Callable[[MediaFile, Any], None]
 #: The database is committed at least this often (s) during a scan, not after every file: an
@@ -163,7 +163,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
     """Scan `targets`, probing only new or changed files, at most `workers` ffprobe at a time.
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
-    `prepare(root, rel)`, when given, runs in the pool after each successful probe (overlapping other
+    `prepare(root, rel, result)`, when given, runs in the pool after each successful probe (overlapping other
     probes); `stored(media, prepared)` runs here once that readable file is stored and committed.
     `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
     and at the end.
@@ -275,7 +275,7 @@ def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, item: _Found) -> tuple
     prepared = None
     if prepare is not None:
         try:
-            prepared = prepare(item.root, item.rel)
+            prepared = prepare(item.root, item.rel, result)
         except Exception:  # noqa: BLE001 - the catalog prepares again from scratch when this fails
             prepared = None
     return result, None, print_, prepared
