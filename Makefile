@@ -1,4 +1,4 @@
-# make run   - install what is missing, start Redis if needed, migrate, scan, one worker and the web server
+# make run   - install what is missing, start Redis if needed, migrate, scan, two workers and the web server
 # make test  - the same set-up, then the whole test suite
 VENV ?= .venv
 PYTHON ?= python3

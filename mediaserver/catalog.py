@@ -46,6 +46,8 @@ class CatalogSummary:
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
+        if not (self.movies or self.episodes or self.unplaced):
+            return "catalog: no new file to name"
         line = f"catalog: {self.movies} movie file(s), {self.episodes} episode file(s), {self.unmatched} unmatched"
         return line + (f", {len(self.unplaced)} episode file(s) without an episode number" if self.unplaced else "")
 

@@ -182,8 +182,12 @@ def frame(media_id: int):
     return send_from_directory(images.images_dir(), name, max_age=86400)
 
 
+def _tmdb_on() -> bool:
+    return settings.tmdb_api_key(get_db()) is not None
+
+
 def _grid(tab: str):
-    return render_template("grid.html", tab=tab, tmdb_on=settings.tmdb_api_key(get_db()) is not None)
+    return render_template("grid.html", tab=tab, tmdb_on=_tmdb_on())
 
 
 @bp.get("/movies")
@@ -205,7 +209,7 @@ def grid_shows():
 @login_required
 def movie_page(movie_id: int):
     movie = _get_or_404(Movie, movie_id)
-    return render_template("movie.html", movie=movie, info=movie_json(movie, detail=True))
+    return render_template("movie.html", movie=movie, info=movie_json(movie, detail=True), tmdb_on=_tmdb_on())
 
 
 @bp.get("/shows/<int:show_id>")
@@ -213,7 +217,7 @@ def movie_page(movie_id: int):
 def show_page(show_id: int):
     show = _get_or_404(Show, show_id)
     return render_template("show.html", show=show, info=show_json(show, detail=True),
-                           season_number=request.args.get("season", type=int))
+                           season_number=request.args.get("season", type=int), tmdb_on=_tmdb_on())
 
 
 @bp.get("/episodes/<int:episode_id>")

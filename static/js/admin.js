@@ -9,7 +9,7 @@
   const POLL_MS = 1000;
 
   function show(run) {
-    if (!run) return;
+    if (!run) { status.textContent = "No scan started here yet (flask scan and make run scan at start)."; return; }
     const active = run.status === "queued" || run.status === "running";
     button.disabled = active;
     bar.hidden = !active;

@@ -208,7 +208,7 @@ def test_music_is_not_filed_as_a_movie(tmp_path, redis_db):
     library = make_library(tmp_path / "lib", {"Music/Outfoxing.mp3": "audio/outfoxing.mp3",
                                               "Music/Bear.flac": "audio/bear_with_picture.flac"})
     app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)]))
-    assert "catalog: 0 movie file(s), 0 episode file(s)" in app.test_cli_runner().invoke(args=["scan"]).output
+    assert "catalog: no new file to name" in app.test_cli_runner().invoke(args=["scan"]).output
 
 
 def test_a_tmdb_outage_is_retried_by_the_next_scan_and_keeps_subtitles(tmp_path, fake_tmdb, redis_db):
@@ -361,3 +361,15 @@ def test_an_episode_file_named_by_its_title_finds_its_number(tmp_path, fake_tmdb
     (show,) = c.get("/api/library/shows").json["items"]
     (episode,) = show["seasons"][0]["episodes"]
     assert (show["tmdb_id"], episode["number"], episode["title"]) == (1396, 1, "Pilot")
+
+
+def test_without_a_key_the_page_says_why_it_cannot_be_matched(tmp_path, redis_db):
+    library = make_library(tmp_path / "lib", {"Movies/RoboCop (1987)/RoboCop (1987).mkv": "video/flower.mp4"})
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=None))
+    app.test_cli_runner().invoke(args=["scan"])
+    app.test_cli_runner().invoke(args=["users", "create", "root", "--password", PASSWORD, "--admin"])
+    c = app.test_client()
+    c.post("/api/auth/login", json={"username": "root", "password": PASSWORD})
+    page = c.get("/movies/1").data.decode()
+    assert "TMDB enrichment is off" in page and "Fix match" not in page
+    assert "TMDB enrichment is off" in c.get("/").data.decode()
