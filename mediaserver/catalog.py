@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from .models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
 from .scanner.match import normalize_title
 from .scanner.names import NameGuess, guess_from_path
 from .scanner.nfo import nfo_for
+from .scanner.scan import COMMIT_INTERVAL_S
 from .scanner.sidecars import SidecarSubtitle, find_sidecars
 from .scanner.tmdb import TMDBClient, TMDBError
 
@@ -93,6 +95,7 @@ class Cataloguer:
     def __init__(self, session: Session, client: TMDBClient | None) -> None:
         self.session, self.breaker, self.summary = session, Breaker(client), CatalogSummary()
         self.seen: set[int] = set()
+        self.last_commit = time.monotonic()
 
     def add(self, media_id: int, info: Prepared | None = None) -> None:
         """Catalog one file (once per pass); `info` is `prepare`'s result when already made."""
@@ -105,7 +108,8 @@ class Cataloguer:
             return  # music and other audio-only files stay under Files
         info = info or prepare(media.root, media.path)
         _set_subtitles(media, info.subtitles)
-        session.commit()  # a TMDB failure below rolls back only the linking
+        if self.breaker.client is not None:
+            session.commit()  # a TMDB failure below must roll back only the linking
         if media.movie_id is None and not media.episodes:
             try:
                 _link(session, media, info.guess, self.breaker, summary)
@@ -115,7 +119,13 @@ class Cataloguer:
                 self.breaker.failed()
                 summary.errors.append(f"{media.path}: TMDB: {exc}")
                 _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary, status="error")
-        session.commit()
+        self.commit(force=self.breaker.client is not None)
+
+    def commit(self, force: bool = True) -> None:
+        """Commit now, or (not forced: nothing to roll back) at most every COMMIT_INTERVAL_S."""
+        if force or time.monotonic() - self.last_commit >= COMMIT_INTERVAL_S:
+            self.session.commit()
+            self.last_commit = time.monotonic()
 
 
 def _set_subtitles(media: MediaFile, found: tuple[SidecarSubtitle, ...]) -> None:
@@ -130,6 +140,7 @@ def catalog_files(session: Session, media_ids: list[int], client: TMDBClient | N
     cataloguer = Cataloguer(session, client)
     for media_id in media_ids:
         cataloguer.add(media_id)
+    cataloguer.commit()
     return cataloguer.summary
 
 

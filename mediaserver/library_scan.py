@@ -87,6 +87,7 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     # Moved files (their sidecars moved too), and any file an earlier pass left unlinked.
     for media_id in [*summary.moved_ids, *catalog.files_to_catalog(session)]:
         cataloguer.add(media_id)
+    cataloguer.commit()
     result.catalog = cataloguer.summary
     if client is not None and not result.catalog.errors:
         enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key

@@ -164,7 +164,8 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
     `prepare(root, rel, result)`, when given, runs in the pool after each successful probe (overlapping other
-    probes); `stored(media, prepared)` runs here once that readable file is stored and committed.
+    probes); `stored(media, prepared)` runs here once that readable file is stored (flushed, not
+    necessarily committed: it must commit before doing work it may roll back).
     `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
     and at the end.
     """
@@ -220,10 +221,9 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             result, error, print_, prepared = future.result()
             media = _store(session, item, media, result, error, print_, summary)
             if stored is not None and result is not None:
-                session.commit()  # the file is safe before `stored` may roll its own work back
-                stored(media, prepared)
-                last_commit = time.monotonic()
-            elif time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
+                session.flush()
+                stored(media, prepared)  # commits before any work of its own it may roll back
+            if time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
                 session.commit()
                 last_commit = time.monotonic()
             tick(item.rel)
