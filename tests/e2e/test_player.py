@@ -59,3 +59,18 @@ def test_a_failed_title_explains_itself(page, live_server, ladder_app):
     log_in(page, live_server)
     page.goto(f"{live_server}/watch/{media_id(ladder_app, 'broken/flower_truncated.mp4')}")
     page.wait_for_function("() => document.getElementById('status').textContent.includes('no HLS ladder')")
+
+
+def test_the_poster_grid_searches_and_opens_a_title_that_plays(page, live_server, ladder_app):
+    log_in(page, live_server)
+    page.wait_for_selector(".card-poster")
+    assert page.locator(".card-poster").count() >= 10  # every video clip of the shared library
+    assert "TMDB enrichment is off" in page.text_content("body")
+    page.fill("input[name=q]", "crystal")
+    page.wait_for_function("() => document.querySelectorAll('.card-poster').length === 1")
+    page.click(".card-poster")
+    page.wait_for_selector(".hero")
+    poster = page.locator(".hero img.poster")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
+    page.click("a.button:has-text('Play')")
+    page.wait_for_function(PLAYING_PAST, arg=2, timeout=30_000)
