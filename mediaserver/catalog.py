@@ -118,7 +118,11 @@ class Cataloguer:
                 session.rollback()
                 self.breaker.failed()
                 summary.errors.append(f"{media.path}: TMDB: {exc}")
-                _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary, status="error")
+                if not (info.guess.imdb_id and not info.guess.tmdb_id):
+                    _link(session, session.get(MediaFile, media_id), info.guess, Breaker(None), summary,
+                          status="error")
+                # else: only TMDB can turn the IMDb id into a title; the file stays unlinked, and the
+                # next scan tries again (files_to_catalog)
         self.commit(force=self.breaker.client is not None)
 
     def commit(self, force: bool = True) -> None:
@@ -212,6 +216,8 @@ def _title(session: Session, model: type[Movie] | type[Show], guess: NameGuess, 
         row.tmdb_id, row.match_status, row.candidates = guess.tmdb_id, "nfo" if guess.source == "nfo" else "id", None
         if client is not None:
             fill_details(session, row, client)
+        else:  # the id is known but not its details: a later scan with TMDB fills them in
+            row.match_status = status or breaker.offline_status
         return row
     if same_guess is not None:
         return same_guess

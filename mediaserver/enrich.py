@@ -153,28 +153,48 @@ def _merge(session: Session, row: Movie | Show, target: Movie | Show) -> None:
 
 
 def retry_unmatched(session: Session, client: TMDBClient) -> int:
-    """Search TMDB again for titles made without it (`off`: no key then; `error`: TMDB failed).
+    """Ask TMDB again for titles made without it (`off`: no key then; `error`: TMDB failed): a title
+    whose TMDB id was known (from its name or NFO) gets its details, the others are searched.
 
-    Returns how many were matched. Stops at the first TMDBError (TMDB is still failing).
+    Returns how many were matched. A title that fails again is skipped (and retried by the next
+    scan); after BREAKER_FAILURES failures in a row the pass stops (TMDB is still down).
     """
     matched = 0
+    breaker = Breaker(client)
     for model in (Movie, Show):
-        for row in session.scalars(select(model).where(model.match_status.in_(RETRY_STATUSES))).all():
+        ids = session.scalars(select(model.id).where(model.match_status.in_(RETRY_STATUSES))).all()
+        for row_id in ids:
+            if breaker.client is None:
+                return matched
+            row = session.get(model, row_id)
+            if row is None:  # merged into another title earlier in this pass
+                continue
             try:
-                decision = (client.find_movie(row.title, row.year) if model is Movie
-                            else client.find_show(row.title, row.year))
-                if decision.best is None:
-                    row.match_status, row.candidates = "unmatched", candidates_json(decision)
-                else:
-                    row = apply_match(session, row, decision.best.tmdb_id, client)
-                    row.match_status = "matched"
-                    matched += 1
+                _retry_one(session, row, client)
                 session.commit()
+                breaker.ok()
+                matched += row.tmdb_id is not None
             except TMDBError as exc:
                 session.rollback()
+                breaker.failed()
                 log.warning("TMDB retry for %r failed: %s", row.title, exc)
-                return matched
     return matched
+
+
+def _retry_one(session: Session, row: Movie | Show, client: TMDBClient) -> None:
+    if row.tmdb_id is not None:
+        fill_details(session, row, client)
+        row.match_status = "id"
+        return
+    decision = client.find_movie(row.title, row.year) if isinstance(row, Movie) else client.find_show(row.title, row.year)
+    if decision.best is None:
+        row.match_status, row.candidates = "unmatched", candidates_json(decision)
+        return
+    model = type(row)
+    holder = session.scalar(select(model).where(model.tmdb_id == decision.best.tmdb_id))
+    status = holder.match_status if holder is not None else "matched"  # an admin's `manual` stays manual
+    target = apply_match(session, row, decision.best.tmdb_id, client)
+    target.match_status = status
 
 
 def _genre(session: Session, name: str) -> Genre:

@@ -26,7 +26,7 @@ def settings_page():
         try:  # every field is checked before anything is stored: a bad value saves nothing
             roots = settings.check_library_roots(form["library_roots"].splitlines()) \
                 if "library_roots" in form else None
-            key = settings.check_tmdb_api_key(form.get("tmdb_api_key"))
+            key = None if form.get("clear_tmdb_key") else settings.check_tmdb_api_key(form.get("tmdb_api_key"))
         except ValueError as exc:
             flash(f"Not saved: {exc}.")
             return redirect(url_for("admin.settings_page"))

@@ -373,3 +373,38 @@ def test_without_a_key_the_page_says_why_it_cannot_be_matched(tmp_path, redis_db
     page = c.get("/movies/1").data.decode()
     assert "TMDB enrichment is off" in page and "Fix match" not in page
     assert "TMDB enrichment is off" in c.get("/").data.decode()
+
+
+def _movies(app):
+    app.test_cli_runner().invoke(args=["users", "create", "viewer", "--password", PASSWORD])
+    c = app.test_client()
+    c.post("/api/auth/login", json={"username": "viewer", "password": PASSWORD})
+    return c.get("/api/library/movies?per_page=100").json["items"]
+
+
+def test_ids_seen_while_tmdb_was_down_get_their_details_later(tmp_path, fake_tmdb, redis_db):
+    library = make_library(tmp_path / "lib", {"Movies/Matrix [tmdbid-603]/movie.mp4": "video/flower.mp4",
+                                              "Movies/Thing [imdbid-tt0133093]/movie.mp4": "video/friday.mp4"})
+    settings = dict(LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key, TMDB_MAX_RETRIES=0)
+    create_app(app_config(tmp_path, TMDB_API_BASE="http://127.0.0.1:1/3", **settings)).test_cli_runner().invoke(
+        args=["scan"])
+    up = create_app(app_config(tmp_path, TMDB_API_BASE=fake_tmdb.base_url, **settings))
+    up.test_cli_runner().invoke(args=["scan"])
+    (movie,) = _movies(up)  # the IMDb id was kept for a later scan, not filed under "Thing"
+    assert (movie["tmdb_id"], movie["title"], movie["match_status"]) == (603, "The Matrix", "id")
+    assert movie["overview"] and movie["genres"] and len(movie["files"]) == 2
+
+
+def test_a_title_that_keeps_failing_does_not_hold_up_the_others(tmp_path, fake_tmdb, redis_db):
+    fake_tmdb.slow_s = 3  # "Slow Answer" always times out
+    library = make_library(tmp_path / "lib", {"Movies/Slow Answer.mkv": "video/friday.mp4",
+                                              "Movies/RoboCop (1987).mkv": "video/flower.mp4",
+                                              "Movies/Amelie (2001).mp4": "video/crystal.mp4"})
+    settings = dict(LIBRARY_ROOTS=[str(library)], TMDB_API_KEY=fake_tmdb.api_key, TMDB_MAX_RETRIES=0,
+                    TMDB_TIMEOUT_S=1)
+    create_app(app_config(tmp_path, TMDB_API_BASE="http://127.0.0.1:1/3", **settings)).test_cli_runner().invoke(
+        args=["scan"])
+    up = create_app(app_config(tmp_path, TMDB_API_BASE=fake_tmdb.base_url, **settings))
+    up.test_cli_runner().invoke(args=["scan"])
+    status = {m["title"]: (m["tmdb_id"], m["match_status"]) for m in _movies(up)}
+    assert status == {"Slow Answer": (None, "error"), "RoboCop": (5548, "matched"), "Amélie": (194, "matched")}
