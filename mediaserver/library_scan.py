@@ -106,6 +106,21 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     return result
 
 
+def forget_roots(session: Session, roots: list[str]) -> int:
+    """Remove the catalogued files of library folders an admin removed (with their HLS ladders), then
+    the titles left without files. Returns how many files went. The files on disk are not touched."""
+    gone = 0
+    for media in session.scalars(select(MediaFile).where(MediaFile.root.in_(roots))).all():
+        for job in media.jobs:
+            if job.output_dir:
+                shutil.rmtree(os.path.join(jobs.hls_root(), job.output_dir), ignore_errors=True)
+        session.delete(media)
+        gone += 1
+    session.commit()
+    catalog.prune(session)
+    return gone
+
+
 def enqueue_scan(session: Session, user_id: int | None) -> ScanRun:
     """Queue a scan of the whole library on the scan queue; returns its `scan_runs` row.
 

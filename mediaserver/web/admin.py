@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import settings
 from ..db import get_db
-from ..library_scan import enqueue_scan
+from ..library_scan import enqueue_scan, forget_roots
 from ..models import ScanRun
 from .auth import admin_required
 from .errors import error_response
@@ -30,8 +30,11 @@ def settings_page():
         except ValueError as exc:
             flash(f"Not saved: {exc}.")
             return redirect(url_for("admin.settings_page"))
+        removed = 0
         if roots is not None:
+            before = settings.library_roots(db)
             settings.set_library_roots(db, roots)
+            removed = forget_roots(db, [r for r in before if r not in settings.library_roots(db)])
         if form.get("clear_tmdb_key"):
             settings.set_tmdb_api_key(db, None)
         elif key:
@@ -40,6 +43,8 @@ def settings_page():
             settings.set_auto_transcode(db, form.get("auto_transcode") == "on")
         flash("Settings saved." if roots != [] else
               "Settings saved. No library folder is set: MEDIASERVER_LIBRARY applies again.")
+        if removed:
+            flash(f"{removed} file(s) of the removed folder(s) left the catalog (the files themselves are untouched).")
         return redirect(url_for("admin.settings_page"))
     latest = db.scalar(select(ScanRun).order_by(ScanRun.id.desc()).limit(1))
     return render_template("settings.html", auto_transcode=settings.auto_transcode(db),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from mediaserver import create_app
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile
-from tests.helpers import PASSWORD, app_config, clip, media_id, run_worker
+from tests.helpers import PASSWORD, app_config, clip, make_library, media_id, run_worker
 
 
 @pytest.fixture
@@ -174,3 +174,23 @@ def test_a_scan_row_whose_job_is_gone_does_not_block_new_scans(lib_app):
     second = client.post("/api/admin/scans").json["scan_id"]
     assert second != first
     assert client.get(f"/api/admin/scans/{first}").json["status"] == "failed"
+
+
+def test_removing_a_library_folder_in_settings_removes_its_files_and_ladders(lib_app, library, tmp_path):
+    other = make_library(tmp_path / "other", {"Films/crystal.mp4": "video/crystal.mp4"})
+    client = lib_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    client.post("/admin/settings", data={"settings_form": "1", "library_roots": f"{library}\n{other}",
+                                         "auto_transcode": "on"})
+    lib_app.test_cli_runner().invoke(args=["scan"])
+    run_worker(lib_app)
+    assert client.get("/api/library/media-files").json["total"] == 3
+    hls = os.path.join(lib_app.config["DATA_DIR"], "hls")
+    assert len(os.listdir(hls)) == 3
+    response = client.post("/admin/settings", data={"settings_form": "1", "library_roots": str(library),
+                                                    "auto_transcode": "on"}, follow_redirects=True)
+    assert b"1 file(s) of the removed folder(s) left the catalog" in response.data
+    assert [i["path"] for i in client.get("/api/library/media-files").json["items"]] == [
+        "Films/bear.opus", "Films/rabbit320.mp4"]
+    assert len(os.listdir(hls)) == 2 and (other / "Films" / "crystal.mp4").exists()
+    assert client.get("/api/library/movies?q=crystal").json["total"] == 0
