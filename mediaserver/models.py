@@ -73,6 +73,7 @@ class MediaFile(Base):
     bit_rate: Mapped[int | None] = mapped_column(BigInteger)
     probed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    probe_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     movie_id: Mapped[int | None] = mapped_column(ForeignKey("movies.id", ondelete="SET NULL"), index=True)
 
     movie: Mapped[Movie | None] = relationship(back_populates="files")
@@ -99,6 +100,15 @@ class MediaFile(Base):
                 return job
         return None
 
+    @property
+    def playable_job(self) -> TranscodeJob | None:
+        """The job whose output players get: a running job already publishing EVENT playlists,
+        else the newest complete ladder."""
+        for job in reversed(self.jobs):
+            if job.status == "running" and job.output_dir:
+                return job
+        return self.ready_job
+
 
 class Stream(Base):
     """One stream of a media file, from ffprobe's `streams[]`.
@@ -106,7 +116,10 @@ class Stream(Base):
     `type` is ffprobe's codec_type (`video`, `audio`, `subtitle`, `data`, `attachment`);
     `fps` in frames/s, `sample_rate` in Hz, `rotation` in degrees (display matrix), `duration_ms`
     in ms (the stream's own, when the container tells it; it may differ from the file's).
-    `attached_pic` marks cover art that is a video stream only in name.
+    `attached_pic` marks cover art that is a video stream only in name. `level` is H.264's level_idc
+    times 10 as ffprobe prints it (42 = 4.2); `color_transfer` is e.g. `smpte2084` (HDR10/PQ) or
+    `arib-std-b67` (HLG); `is_vfr` when ffprobe's r_frame_rate and avg_frame_rate differ by over 1 %;
+    `forced` is the forced disposition (subtitles shown only for foreign-language passages).
     """
 
     __tablename__ = "streams"
@@ -131,6 +144,12 @@ class Stream(Base):
     field_order: Mapped[str | None] = mapped_column(String(16))
     rotation: Mapped[int | None] = mapped_column(Integer)
     attached_pic: Mapped[bool] = mapped_column(Boolean, default=False)
+    level: Mapped[int | None] = mapped_column(Integer)
+    pix_fmt: Mapped[str | None] = mapped_column(String(32))
+    color_transfer: Mapped[str | None] = mapped_column(String(32))
+    color_primaries: Mapped[str | None] = mapped_column(String(32))
+    is_vfr: Mapped[bool] = mapped_column(Boolean, default=False)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
 
     media_file: Mapped[MediaFile] = relationship(back_populates="streams")
 
@@ -138,9 +157,12 @@ class Stream(Base):
 class TranscodeJob(Base):
     """One run of the HLS ladder job for a media file.
 
-    `status`: `queued`, `running`, `succeeded`, `failed`. `progress` in percent (0-100).
+    `status`: `queued`, `running`, `succeeded`, `failed`, `cancelled`. `progress` in percent (0-100).
     `rq_job_id` is the RQ job's id; `output_dir` is the published folder's name under
-    `<DATA_DIR>/hls/`, set only once the ladder is complete and moved into place.
+    `<DATA_DIR>/hls/`: set while `running` once every rendition has its first segments (EVENT
+    playlists, playable while the encode goes on), kept when `succeeded` (VOD playlists), cleared
+    when the job fails or is cancelled. `attempts` counts runs started (retries after a killed
+    worker or a timeout add one).
     `heartbeat_at` is refreshed about every second while the job runs: a `running` row whose
     heartbeat is old belongs to a worker that died. At most one job per media file is active
     (`queued` or `running`): a partial unique index holds that even against concurrent requests.
@@ -164,8 +186,21 @@ class TranscodeJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     media_file: Mapped[MediaFile] = relationship(back_populates="jobs")
+
+
+class PlaybackPosition(Base):
+    """Where a user stopped watching a media file (`position_ms`, in ms), for "resume" on return.
+    Keyed by media file id, so it survives renames and moves (the id does)."""
+
+    __tablename__ = "playback_positions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), primary_key=True)
+    position_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
 class Setting(Base):

@@ -31,6 +31,12 @@ class StreamInfo:
     field_order: str | None = None
     rotation: int | None = None
     attached_pic: bool = False
+    level: int | None = None
+    pix_fmt: str | None = None
+    color_transfer: str | None = None
+    color_primaries: str | None = None
+    is_vfr: bool = False
+    forced: bool = False
 
 
 @dataclass
@@ -86,9 +92,10 @@ def _stream(s: dict) -> StreamInfo:
     tags = {k.lower(): v for k, v in (s.get("tags") or {}).items()}
     disposition = s.get("disposition") or {}
     kind = s.get("codec_type") or "unknown"
-    fps = None
+    fps = real = None
     if kind == "video":
-        fps = _rate(s.get("avg_frame_rate")) or _rate(s.get("r_frame_rate"))
+        real = _rate(s.get("r_frame_rate"))
+        fps = _rate(s.get("avg_frame_rate")) or real
     return StreamInfo(
         index=int(s.get("index", 0)),
         type=kind,
@@ -108,6 +115,14 @@ def _stream(s: dict) -> StreamInfo:
         field_order=s.get("field_order"),
         rotation=_rotation(s, tags),
         attached_pic=bool(disposition.get("attached_pic")),
+        level=_int(s.get("level")),
+        pix_fmt=s.get("pix_fmt"),
+        color_transfer=s.get("color_transfer"),
+        color_primaries=s.get("color_primaries"),
+        # ffprobe: r_frame_rate is the lowest rate that represents every timestamp exactly, avg_frame_rate
+        # the mean; when they differ by more than 1 % the frames are not evenly spaced (a phone's VFR video).
+        is_vfr=bool(fps and real and abs(real - fps) / fps > 0.01),
+        forced=bool(disposition.get("forced")),
     )
 
 

@@ -45,6 +45,9 @@ StoredFn = Callable[[MediaFile, Any], None]
 #: The database is committed at least this often (s) during a scan, not after every file: an
 #: interrupted scan loses at most this much work, and a first scan is not bound by fsyncs.
 COMMIT_INTERVAL_S = 0.5
+#: What the stored stream facts include; an unchanged file catalogued by an older version is probed
+#: once more. 2: level, pix_fmt, colour transfer and primaries, VFR and forced flags (playback decision).
+PROBE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
         if progress:
             progress(rel, done, len(found))
 
-    to_probe: list[tuple[_Found, MediaFile | None]] = []
+    to_probe: list[tuple[_Found, MediaFile | None, bool]] = []  # (file, its row, probed by an older version)
     for item in found:
         media = known_at.get((item.root, item.rel))
         if id(item) in moved:
@@ -205,6 +208,9 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             summary.moved += 1
             summary.updated += 1
             tick(item.rel)
+        elif (media is not None and (media.size, media.mtime) == (item.st.st_size, item.st.st_mtime)
+              and media.probe_version < PROBE_VERSION and media.status == "ok"):
+            to_probe.append((item, media, True))  # unchanged, but probed before today's stream facts existed
         elif media is not None and (media.size, media.mtime) == (item.st.st_size, item.st.st_mtime):
             if media.fingerprint is None:  # catalogued before fingerprints existed: read 128 KiB once
                 media.fingerprint = _fingerprint_or_none(item)
@@ -212,14 +218,15 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             summary.unchanged += 1
             tick(item.rel)
         else:
-            to_probe.append((item, media))
+            to_probe.append((item, media, False))
     last_commit = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_probe_one, probe, prepare, item): (item, media) for item, media in to_probe}
+        futures = {pool.submit(_probe_one, probe, prepare, item): (item, media, refresh)
+                   for item, media, refresh in to_probe}
         for future in as_completed(futures):
-            item, media = futures[future]
+            item, media, refresh = futures[future]
             result, error, print_, prepared = future.result()
-            media = _store(session, item, media, result, error, print_, summary)
+            media = _store(session, item, media, result, error, print_, summary, refresh)
             if stored is not None and result is not None:
                 session.flush()
                 stored(media, prepared)  # commits before any work of its own it may roll back
@@ -282,14 +289,17 @@ def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, item: _Found) -> tuple
 
 
 def _store(session: Session, item: _Found, media: MediaFile | None, result: ProbeResult | None,
-           error: str | None, print_: str | None, summary: ScanSummary) -> MediaFile:
+           error: str | None, print_: str | None, summary: ScanSummary, refresh: bool = False) -> MediaFile:
+    """Write one probe's outcome. `refresh`: an unchanged file probed again for newer stream facts
+    (PROBE_VERSION): counted unchanged, its ladder and catalog entry kept."""
     is_new = media is None
     if is_new:
         media = MediaFile(root=item.root, path=item.rel)
         session.add(media)
-    else:
+    elif not refresh:
         summary.updated_ids.append(media.id)
     media.size, media.mtime, media.probed_at, media.fingerprint = item.st.st_size, item.st.st_mtime, utcnow(), print_
+    media.probe_version = PROBE_VERSION
     media.streams.clear()
     if result is None:
         media.status, media.error = "failed", error
@@ -301,6 +311,9 @@ def _store(session: Session, item: _Found, media: MediaFile | None, result: Prob
     media.container, media.duration_ms, media.bit_rate = result.container, result.duration_ms, result.bit_rate
     media.streams.extend(Stream(**vars(s)) for s in result.streams)
     session.flush()
+    if refresh:
+        summary.unchanged += 1
+        return media
     summary.added_ids.append(media.id)
     if is_new:
         summary.added += 1
