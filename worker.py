@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"worker.py: unknown queue(s) {unknown}; choose from scan, transcode", file=sys.stderr)
                 return 2
             worker = Worker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
-            worker.work(burst=args.burst, with_scheduler=False)
+            worker.work(burst=args.burst, with_scheduler=True)  # runs retries scheduled with a backoff
         except RedisConnectionError as exc:
             print(f"worker.py: cannot reach Redis at {app.config['REDIS_URL']}: {exc}", file=sys.stderr)
             return 1

@@ -37,6 +37,20 @@ def _positive_int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _intervals(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated waits in s (`10,60`: two retries, after 10 s and 60 s); empty means no retry."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(v) for v in raw.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated whole seconds such as 10,60, got {raw!r}") from None
+    if any(v < 0 for v in values):
+        raise ConfigError(f"{name} must not hold negative waits, got {raw!r}")
+    return values
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -109,6 +123,7 @@ def from_environment(instance_path: str) -> dict:
         "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),
         "PROBE_WORKERS": _positive_int("MEDIASERVER_PROBE_WORKERS", os.cpu_count() or 1),
         "AUTO_TRANSCODE_DEFAULT": _flag("MEDIASERVER_AUTO_TRANSCODE", True),
+        "TRANSCODE_RETRY_INTERVALS_S": _intervals("MEDIASERVER_TRANSCODE_RETRY_INTERVALS_S", (10, 60)),
         "TMDB_API_KEY": _env("TMDB_API_KEY"),
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
         "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),

@@ -1,9 +1,11 @@
-"""RQ job functions: turn one media file into a published HLS ladder (microblog's task pattern).
+"""RQ job functions: turn one media file into a published HLS ladder (microblog's task pattern),
+and the queue's life: enqueue, retries, cancel, dead workers.
 
-Output is written to `<DATA_DIR>/hls/.tmp-*`, and only when ffmpeg succeeded and every rendition
-covers its source stream is it renamed to `<DATA_DIR>/hls/<media id>-<job id>/` (one `rename`,
-atomic on one file system) and recorded in `transcode_jobs.output_dir`. A failed job stores
-ffmpeg's last error lines and removes its temporary folder: nothing playable is left behind.
+Output goes to `<DATA_DIR>/hls/<media id>-<job id>/`, which players reach only through
+`transcode_jobs.output_dir` (see `run.py`: EVENT playlists while running, VOD once done). Failures
+come in two kinds: undecodable input (TranscodeError: marked failed at once, never retried) and
+failures that may pass (the worker killed, a timeout, ffmpeg killed by a signal, a full disk): RQ
+retries those TRANSCODE_RETRIES times with backoff, the row going back to `queued` meanwhile.
 """
 from __future__ import annotations
 
@@ -11,15 +13,13 @@ import glob
 import logging
 import os
 import shutil
-import subprocess
-import tempfile
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, has_app_context
-from rq import Callback
-from rq.exceptions import NoSuchJobError
+from rq import Callback, Retry
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -28,20 +28,11 @@ from sqlalchemy.orm import Session
 from ..db import new_session
 from ..exceptions import TranscodeError
 from ..models import MediaFile, TranscodeJob, utcnow
-from .command import AUDIO_DIR, INTERLACED_FIELD_ORDERS, LadderJob, build_command
-from .ladder import SourceVideo, plan_ladder
-from .measure import measure_rendition
-from .playlist import render_master
+from .run import build_ladder
 
 log = logging.getLogger("mediaserver.transcode")
 
 ACTIVE = ("queued", "running")
-#: A rendition shorter than this share of its source stream (less 0.5 s for the last GOP) means
-#: decoding stopped early: ffmpeg exits 0 on a truncated file. 95 % is our own margin for streams
-#: whose container duration overstates the last frame's time.
-MIN_COVERAGE = 0.95
-#: Progress and the heartbeat are written to the database at most this often (s).
-PROGRESS_INTERVAL_S = 1.0
 #: A `running` row whose heartbeat is older than this (s) belongs to a dead worker. ffmpeg's
 #: `-progress` reports every 0.5 s, so 2 min without one is no slow encode but a lost process.
 STALE_AFTER_S = 120
@@ -82,9 +73,11 @@ def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
         return session.scalar(select(TranscodeJob).where(
             TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
     try:
+        intervals = current_app.config["TRANSCODE_RETRY_INTERVALS_S"]
         current_app.task_queue.enqueue(
             run_transcode, job.id, job_id=job.rq_job_id, job_timeout=job_timeout_s(media.duration_ms),
-            on_failure=Callback(on_rq_failure), description=f"HLS ladder for {media.path}")
+            on_failure=Callback(on_rq_failure), description=f"HLS ladder for {media.path}",
+            retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None)
     except Exception:
         session.delete(job)
         session.commit()
@@ -97,6 +90,35 @@ def cancel_active(session: Session, media: MediaFile, reason: str) -> None:
     for job in media.jobs:
         if job.status in ACTIVE:
             _fail(session, job, reason)
+
+
+def cancel(session: Session, job: TranscodeJob) -> None:
+    """An admin's cancel: the row says `cancelled`, a queued RQ job is dropped, a running one is
+    stopped (RQ kills its work horse; ffmpeg dies with it), its folder withdrawn and deleted.
+    Raises ValueError when the job is not queued or running."""
+    if job.status not in ACTIVE:
+        raise ValueError(f"job {job.id} is {job.status}, not queued or running")
+    folder = job.output_dir
+    job.status, job.error, job.finished_at, job.output_dir = "cancelled", "cancelled by an admin", utcnow(), None
+    session.commit()
+    try:
+        rq_job = Job.fetch(job.rq_job_id, connection=current_app.redis)
+        if rq_job.get_status() == JobStatus.STARTED:
+            send_stop_job_command(current_app.redis, rq_job.id)
+        else:
+            rq_job.cancel()
+    except (NoSuchJobError, InvalidJobOperation):
+        pass
+    if folder:
+        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
+
+
+def retry(session: Session, job: TranscodeJob) -> TranscodeJob:
+    """An admin's retry of a failed or cancelled job: a new job for the same file (see `enqueue`).
+    Raises ValueError when the job is still queued or running."""
+    if job.status in ACTIVE:
+        raise ValueError(f"job {job.id} is still {job.status}")
+    return enqueue(session, job.media_file)
 
 
 def unpublish(session: Session, media: MediaFile, keep: TranscodeJob | None = None) -> list[str]:
@@ -133,8 +155,14 @@ def _alive(job: TranscodeJob) -> bool:
 
 
 def _fail(session: Session, job: TranscodeJob, reason: str) -> None:
+    """Mark an active job failed; a live (EVENT) folder it was serving is withdrawn and deleted."""
+    folder = job.output_dir if job.status in ACTIVE else None
     job.status, job.error, job.finished_at = "failed", reason, utcnow()
+    if folder:
+        job.output_dir = None
     session.commit()
+    if folder:
+        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -171,7 +199,14 @@ def on_rq_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
     def mark() -> None:
         with new_session() as session:
             row = session.scalar(select(TranscodeJob).where(TranscodeJob.rq_job_id == rq_job.id))
-            if row is not None and row.status in ACTIVE:
+            if row is None or row.status not in ACTIVE:
+                return
+            _withdraw(session, row)
+            if rq_job.retries_left:  # RQ requeues or schedules it right after this callback
+                row.status, row.error, row.progress = "queued", f"attempt {row.attempts} failed: {reason}; retrying", 0.0
+                session.commit()
+                log.warning("transcode job %s: %s; %s retries left", row.id, reason, rq_job.retries_left)
+            else:
                 _fail(session, row, reason)
 
     with_app(mark)
@@ -183,25 +218,31 @@ def _run(session: Session, job_id: int) -> str | None:
         log.info("transcode job %s is no longer queued; nothing to do", job_id)
         return None
     media = job.media_file
-    job.status, job.started_at, job.heartbeat_at, job.progress, job.error = "running", utcnow(), utcnow(), 0.0, None
+    job.status, job.started_at, job.heartbeat_at, job.progress = "running", utcnow(), utcnow(), 0.0
+    job.attempts += 1
     session.commit()
     root = hls_root()
     os.makedirs(root, exist_ok=True)
-    for leftover in glob.glob(os.path.join(root, f".tmp-{media.id}-*")):  # from a killed run
-        shutil.rmtree(leftover, ignore_errors=True)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{media.id}-{job.id}-", dir=root)
+    final = f"{media.id}-{job.id}"
+    for leftover in glob.glob(os.path.join(root, f".tmp-{media.id}-*")) + [os.path.join(root, final)]:
+        shutil.rmtree(leftover, ignore_errors=True)  # from a killed run
+    out = os.path.join(root, final)
+    os.makedirs(out)
     try:
-        ladder = ladder_job_for(media, current_app.config["FFMPEG"])
-        ffmpeg_log = _encode(session, job, ladder, tmp, media.duration_ms)
-        _write_master(tmp, ladder, _stream_durations_ms(media, ladder), current_app.config["FFPROBE"], ffmpeg_log)
-        final = f"{media.id}-{job.id}"
-        os.rename(tmp, os.path.join(root, final))
-    except Exception as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _fail(session, job, str(exc) or type(exc).__name__)
+        build_ladder(session, job, current_app.config, out)
+    except TranscodeError as exc:  # undecodable input: no retry
+        _withdraw(session, job)
+        _fail(session, job, str(exc))
         log.warning("transcode job %s (%s) failed: %s", job.id, media.path, job.error)
+        return None
+    except BaseException:  # may pass: RQ's failure callback withdraws it and decides on a retry
+        session.rollback()
         raise
-    job.status, job.output_dir, job.progress, job.finished_at = "succeeded", final, 100.0, utcnow()
+    session.refresh(job)
+    if job.status != "running":  # cancelled meanwhile
+        shutil.rmtree(out, ignore_errors=True)
+        return None
+    job.status, job.output_dir, job.progress, job.finished_at, job.error = "succeeded", final, 100.0, utcnow(), None
     old_dirs = unpublish(session, media, keep=job)
     for folder in old_dirs:  # only once the new ladder is what the database points at
         shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
@@ -209,93 +250,9 @@ def _run(session: Session, job_id: int) -> str | None:
     return final
 
 
-def ladder_job_for(media: MediaFile, ffmpeg: str = "ffmpeg") -> LadderJob:
-    """Pick the streams and rungs for a media file. Cover art (`attached_pic`) is not video.
-
-    Raises TranscodeError when the file has neither a video nor an audio stream to encode.
-    """
-    videos = [s for s in media.streams if s.type == "video" and not s.attached_pic and s.width and s.height]
-    audios = [s for s in media.streams if s.type == "audio"]
-    video = next((s for s in videos if s.is_default), videos[0] if videos else None)
-    audio = next((s for s in audios if s.is_default), audios[0] if audios else None)
-    if video is None and audio is None:
-        raise TranscodeError("no video or audio stream to encode")
-    rungs = ()
-    if video is not None:
-        rungs = tuple(plan_ladder(SourceVideo(video.width, video.height, video.sample_aspect_ratio,
-                                              video.rotation or 0)))
-    return LadderJob(
-        source=os.path.join(media.root, media.path),
-        rungs=rungs,
-        video_index=video.index if video else None,
-        audio_index=audio.index if audio else None,
-        interlaced=bool(video and video.field_order in INTERLACED_FIELD_ORDERS),
-        ffmpeg=ffmpeg,
-    )
-
-
-def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, duration_ms: int | None) -> str:
-    """Run the one ffmpeg process; progress (percent) from `-progress` `out_time_us` lines.
-
-    Returns ffmpeg's last log lines (warnings and errors). Raises TranscodeError on a non-zero exit.
-    ffmpeg is killed if the job dies here (e.g. RQ's timeout), so no encoder outlives its job.
-    """
-    for folder in [r.name for r in ladder.rungs] + ([AUDIO_DIR] if ladder.audio_index is not None else []):
-        os.makedirs(os.path.join(out, folder))
-    log_path = os.path.join(out, "ffmpeg.log")
-    last_write = time.monotonic()
-    with open(log_path, "wb") as log_file:
-        proc = subprocess.Popen(build_command(ladder), cwd=out, stdout=subprocess.PIPE, stderr=log_file)
-        try:
-            for raw in proc.stdout:
-                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                now = time.monotonic()
-                if key != "out_time_us" or now - last_write < PROGRESS_INTERVAL_S:
-                    continue
-                if duration_ms and value.isdigit():
-                    job.progress = min(99.0, round(int(value) / 10 / duration_ms, 1))
-                job.heartbeat_at = utcnow()
-                session.commit()
-                last_write = now
-            rc = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    with open(log_path, encoding="utf-8", errors="replace") as fh:
-        tail = "\n".join(line.rstrip() for line in fh.readlines()[-8:])
-    os.remove(log_path)
-    if rc != 0:
-        raise TranscodeError(f"ffmpeg exited with status {rc}: {tail}" if tail else f"ffmpeg exited with status {rc}")
-    return tail
-
-
-def _stream_durations_ms(media: MediaFile, ladder: LadderJob) -> tuple[int | None, int | None]:
-    """(video, audio) source durations in ms: each stream's own, else the file's."""
-    by_index = {s.index: s for s in media.streams}
-
-    def duration(index: int | None) -> int | None:
-        stream = by_index.get(index) if index is not None else None
-        return (stream.duration_ms if stream and stream.duration_ms else None) or media.duration_ms
-
-    return duration(ladder.video_index), duration(ladder.audio_index)
-
-
-def _write_master(out: str, ladder: LadderJob, expected_ms: tuple[int | None, int | None], ffprobe: str,
-                  ffmpeg_log: str) -> None:
-    """Measure every rendition, check it covers its source stream, write `master.m3u8`.
-
-    `expected_ms` is the (video, audio) source duration in ms. Raises TranscodeError (with ffmpeg's
-    log lines) when a rendition stops short.
-    """
-    video = [measure_rendition(out, r.name, ffprobe=ffprobe) for r in ladder.rungs]
-    audio = measure_rendition(out, AUDIO_DIR, ffprobe=ffprobe) if ladder.audio_index is not None else None
-    checks = [(r, expected_ms[0]) for r in video] + ([(audio, expected_ms[1])] if audio else [])
-    for rendition, duration_ms in checks:
-        if duration_ms:
-            expected_s = duration_ms / 1000
-            if rendition.duration_s < MIN_COVERAGE * expected_s - 0.5:
-                raise TranscodeError(f"decoding stopped at {rendition.duration_s:.1f} s of {expected_s:.1f} s "
-                                     f"({rendition.uri}); the source is damaged. ffmpeg said:\n{ffmpeg_log}")
-    with open(os.path.join(out, "master.m3u8"), "w") as fh:
-        fh.write(render_master(video, audio))
+def _withdraw(session: Session, job: TranscodeJob) -> None:
+    """Stop serving a job's (live) folder, then delete it."""
+    folder = job.output_dir or f"{job.media_file_id}-{job.id}"
+    job.output_dir = None
+    session.commit()
+    shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)

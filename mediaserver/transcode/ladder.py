@@ -47,12 +47,14 @@ class SourceVideo:
 
 @dataclass(frozen=True)
 class Rung:
-    """One video variant: `name` such as `"720p"`, output size in square pixels (even), cap in bit/s."""
+    """One video variant: `name` such as `"720p"`, output size in square pixels (even), cap in bit/s.
+    `copy`: the source's own H.264 stream, copied (its size and bit rate are the source's)."""
 
     name: str
     width: int
     height: int
     max_bitrate_bps: int
+    copy: bool = False
 
 
 def display_size(src: SourceVideo) -> tuple[int, int]:
@@ -72,13 +74,20 @@ def display_size(src: SourceVideo) -> tuple[int, int]:
     return round(width), height
 
 
-def plan_ladder(src: SourceVideo) -> list[Rung]:
+def plan_ladder(src: SourceVideo, copy_source: bool = False, source_bitrate_bps: int | None = None) -> list[Rung]:
     """Rungs from `RUNG_HEIGHTS` no taller than the source, tallest first, aspect ratio kept.
 
-    A source shorter than the smallest rung gets one rung at its own (even) size.
+    A source shorter than the smallest rung gets one rung at its own (even) size. With `copy_source`
+    (a browser-safe H.264 source, see `decision.py`) the top rung is the source stream copied, at its
+    own size, and the encoded rungs are those strictly shorter than it: the cheapest full ladder.
+    `source_bitrate_bps` (the copied stream's, when known) is that rung's cap; else the interpolated one.
     """
     disp_w, disp_h = display_size(src)
     aspect = Fraction(disp_w, disp_h)
+    if copy_source:
+        top = Rung(f"{disp_h}p", disp_w, disp_h, source_bitrate_bps or bitrate_for(disp_w, disp_h), copy=True)
+        return [top] + [Rung(f"{h}p", _even(aspect * h), h, bitrate_for(_even(aspect * h), h))
+                        for h in RUNG_HEIGHTS if h < disp_h]
     heights = [h for h in RUNG_HEIGHTS if h <= disp_h] or [max(2, disp_h - disp_h % 2)]
     rungs = []
     for height in heights:

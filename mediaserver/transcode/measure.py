@@ -1,25 +1,27 @@
-"""Measure a finished rendition folder (I/O edge): its media playlist, segment sizes, init segment,
-and one ffprobe. What it returns feeds the pure `playlist.render_master`."""
+"""Measure a finished rendition folder (I/O edge): its media playlist, segment sizes and init segment.
+What it returns feeds the pure `playlist.render_master`."""
 from __future__ import annotations
 
 import os
 
 import m3u8
 
-from ..exceptions import ProbeError, TranscodeError
-from ..ratios import parse_ratio
-from ..scanner.probe import run_ffprobe
+from ..exceptions import TranscodeError
 from .playlist import Rendition
 
-#: AAC profile name (ffprobe) -> MP4 object type indication (RFC 6381, ISO/IEC 14496-3).
-_AAC_OBJECT_TYPES = {"LC": 2, "HE-AAC": 5, "HE-AACv2": 29}
+#: What the audio renditions hold: AAC-LC (RFC 6381, ISO/IEC 14496-3 object type 2), see `command.py`.
+AAC_LC_CODECS = "mp4a.40.2"
 
 
-def measure_rendition(output_dir: str, folder: str, *, ffprobe: str = "ffprobe") -> Rendition:
-    """Measure `<output_dir>/<folder>/index.m3u8`: peak and average segment bit rates (bit/s),
-    total duration (s), codec string, and for video the size (px) and frame rate (frames/s).
+def measure_rendition(output_dir: str, folder: str, *, width: int | None = None, height: int | None = None,
+                      frame_rate: float | None = None, name: str | None = None, language: str | None = None,
+                      default: bool = False) -> Rendition:
+    """Measure `<output_dir>/<folder>/index.m3u8`: peak and average segment bit rates (bit/s) and total
+    duration (s) from the playlist and the segment sizes; for video (`width` given) the codec string from
+    the init segment's avcC box. Size (px), frame rate (frames/s), name, language and default are what
+    the caller asked ffmpeg for (no ffprobe: the job's own overhead stays small).
 
-    Raises TranscodeError naming the rendition when it has no segment or cannot be probed.
+    Raises TranscodeError naming the rendition when it has no segment or no readable init segment.
     """
     base = os.path.join(output_dir, folder)
     playlist = m3u8.load(os.path.join(base, "index.m3u8"))
@@ -29,28 +31,23 @@ def measure_rendition(output_dir: str, folder: str, *, ffprobe: str = "ffprobe")
     durations = [seg.duration for seg in playlist.segments]
     peak = max(bits / max(dur, 0.001) for bits, dur in zip(sizes, durations))
     total_s = sum(durations)
-    try:
-        streams = run_ffprobe(os.path.join(base, "index.m3u8"), ffprobe=ffprobe).get("streams") or []
-    except ProbeError as exc:
-        raise TranscodeError(f"{folder}: the output cannot be read back: {exc}") from None
-    if not streams:
-        raise TranscodeError(f"{folder}: the output holds no stream")
-    stream = streams[0]
     common = dict(uri=f"{folder}/index.m3u8", peak_bps=round(peak), duration_s=total_s,
-                  average_bps=round(sum(sizes) / max(total_s, 0.001)))
-    if stream.get("codec_type") == "video":
-        fps = parse_ratio(stream.get("avg_frame_rate"), "/")
-        return Rendition(codecs=avc_codec_string(os.path.join(base, "init.mp4")), width=stream["width"],
-                         height=stream["height"], frame_rate=float(fps) if fps else None, **common)
-    object_type = _AAC_OBJECT_TYPES.get(stream.get("profile", "LC"), 2)
-    return Rendition(codecs=f"mp4a.40.{object_type}", **common)
+                  average_bps=round(sum(sizes) / max(total_s, 0.001)), name=name, language=language,
+                  default=default)
+    if width is not None:
+        return Rendition(codecs=avc_codec_string(os.path.join(base, "init.mp4")), width=width, height=height,
+                         frame_rate=frame_rate, **common)
+    return Rendition(codecs=AAC_LC_CODECS, **common)
 
 
 def avc_codec_string(init_path: str) -> str:
     """`avc1.PPCCLL` from the avcC box of an fMP4 init segment (RFC 6381 3.3: profile_idc,
     constraint flags, level_idc, as hex). Raises TranscodeError when there is no avcC box."""
-    with open(init_path, "rb") as fh:
-        data = fh.read()
+    try:
+        with open(init_path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise TranscodeError(f"{init_path}: {exc.strerror}") from None
     at = data.find(b"avcC")
     if at < 0 or len(data) < at + 8:
         raise TranscodeError(f"{init_path}: no avcC box")
