@@ -54,10 +54,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.scan_queue = Queue(app.config["SCAN_QUEUE"], connection=app.redis)
 
     from . import cli, db
-    from .web import admin, auth, catalog, errors, library, playback
+    from .web import admin, auth, catalog, errors, library, playback, transcodes
 
     db.init_app(app)
     cli.init_app(app)
-    for module in (errors, auth, library, catalog, playback, admin):
+    for module in (errors, auth, library, catalog, playback, admin, transcodes):
         module.init_app(app)
     return app

@@ -123,6 +123,8 @@ def from_environment(instance_path: str) -> dict:
         "PROBE_TIMEOUT_S": _positive_int("MEDIASERVER_PROBE_TIMEOUT_S", 60),
         "PROBE_WORKERS": _positive_int("MEDIASERVER_PROBE_WORKERS", os.cpu_count() or 1),
         "AUTO_TRANSCODE_DEFAULT": _flag("MEDIASERVER_AUTO_TRANSCODE", True),
+        # A live (EVENT) ladder is served while its job's heartbeat (written every second) is younger than this (s).
+        "LIVE_STALE_S": _positive_int("MEDIASERVER_LIVE_STALE_S", 30),
         "TRANSCODE_RETRY_INTERVALS_S": _intervals("MEDIASERVER_TRANSCODE_RETRY_INTERVALS_S", (10, 60)),
         "TMDB_API_KEY": _env("TMDB_API_KEY"),
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),

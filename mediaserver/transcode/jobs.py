@@ -145,7 +145,7 @@ def _alive(job: TranscodeJob) -> bool:
     """Whether an active row still has a live RQ job behind it."""
     if job.status == "running":
         beat = job.heartbeat_at or job.started_at
-        if beat is not None and _aware(beat) < utcnow() - timedelta(seconds=STALE_AFTER_S):
+        if beat is not None and aware(beat) < utcnow() - timedelta(seconds=STALE_AFTER_S):
             return False
     try:
         status = Job.fetch(job.rq_job_id, connection=current_app.redis).get_status()
@@ -165,7 +165,7 @@ def _fail(session: Session, job: TranscodeJob, reason: str) -> None:
         shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive; they were stored in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 

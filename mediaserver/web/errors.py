@@ -12,7 +12,7 @@ log = logging.getLogger("mediaserver.web")
 
 def wants_json() -> bool:
     """API and stream URLs get JSON errors; pages get an HTML page."""
-    return request.path.startswith(("/api/", "/hls/"))
+    return request.path.startswith(("/api/", "/hls/", "/media/"))
 
 
 def error_response(status: int, message: str):

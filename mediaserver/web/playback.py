@@ -1,9 +1,13 @@
-"""Tokenized HLS serving and the player page.
+"""Playback: the direct play / HLS decision handed to players, tokenized serving, resume positions,
+and the player page.
 
-`GET /api/media-files/<id>/playback` hands out `/hls/<id>/<token>/master.m3u8`; every playlist and
-segment below it is reached by relative URI, so the token rides along as a path component. Serving
-checks the token only (no cookie needed), and only files inside the title's published folder, after
-resolving symlinks, are ever sent.
+`GET /api/media-files/<id>/playback` answers how to play a file (docs/API.md). Direct play hands out
+`/media/<id>/<token>/<file name>` (the file itself, with Range: 206/416 by werkzeug); HLS hands out
+`/hls/<id>/<token>/master.m3u8`, every playlist and segment below it reached by relative URI, so the
+token rides along as a path component (no cookie needed: VLC or a TV can play it). A token expires
+after TOKEN_TTL_S; players renew it (`player.js`), and a logged-in browser's session cookie stands in
+for an expired token, so a long title always plays to its end. Only files inside the title's folder,
+after resolving symlinks, are ever sent.
 """
 from __future__ import annotations
 
@@ -11,59 +15,146 @@ import os
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, Flask, current_app, g, render_template, send_file, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
 from werkzeug.security import safe_join
 
 from .. import tokens
 from ..db import get_db
 from ..exceptions import TokenError
-from ..models import User
-from ..transcode.jobs import hls_root
+from ..models import MediaFile, PlaybackPosition, User, utcnow
+from ..transcode import jobs
+from ..transcode.decision import DIRECT
+from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
+from ..transcode.sources import extract_subtitles, subtitle_cache_dir
 from .auth import login_required
 from .errors import error_response
 from .library import get_media_or_404, media_json
 
 bp = Blueprint("playback", __name__)
 
-#: Content types: RFC 8216 section 4 for playlists; fMP4 segments and init segments are MP4.
-CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
+#: Content types: RFC 8216 section 4 for playlists; fMP4 segments and init segments are MP4; WebVTT.
+CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4",
+                 ".vtt": "text/vtt; charset=utf-8"}
 
 
-def issue_playback(media_id: int, user_id: int) -> dict:
-    """`{"url": <absolute master playlist URL>, "expires_at": <ISO-8601 UTC>}` for a published title."""
-    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id, media_id,
-                                current_app.config["TOKEN_TTL_S"], time.time())
-    url = url_for("playback.hls_file", media_id=media_id, token=token, subpath="master.m3u8", _external=True)
+def _grant(media_id: int, user_id: int) -> tuple[str, dict]:
+    ttl = current_app.config["TOKEN_TTL_S"]
+    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id, media_id, ttl, time.time())
     expires = datetime.fromtimestamp(grant.expires_s, timezone.utc).isoformat().replace("+00:00", "Z")
-    return {"url": url, "expires_at": expires, "ttl_s": current_app.config["TOKEN_TTL_S"]}
+    return token, {"expires_at": expires, "ttl_s": ttl}
+
+
+def _track_json(track: Track, sub_url: str | None = None) -> dict:
+    return {"key": track.key, "name": track.name, "language": track.language, "default": track.default,
+            "forced": track.forced, "convertible": track.convertible, "note": track.note, "url": sub_url}
+
+
+def playback_info(media: MediaFile, user_id: int) -> tuple[int, dict]:
+    """(HTTP status, body) of `GET /api/media-files/<id>/playback`; queues a ladder job when the file
+    needs one and has none. 409 while nothing is playable yet (the body says why and how far along)."""
+    decision = decision_for(media) if media.status == "ok" else None
+    position = get_db().get(PlaybackPosition, (user_id, media.id))
+    body = {"media_file_id": media.id, "method": decision.method if decision else None,
+            "reasons": list(decision.reasons) if decision else [], "kind": None, "url": None,
+            "audio": [], "subtitles": [], "resume_ms": position.position_ms if position else None,
+            "duration_ms": media.duration_ms, "transcode": None}
+    if decision is None:
+        body.update(status="unreadable", error=media.error)
+        return 409, {"error": "Conflict", "message": f"this file cannot be played: {media.error}", **body}
+    token, grant = _grant(media.id, user_id)
+    body.update(grant)
+    body["audio"] = [_track_json(t) for t in audio_tracks(media)]
+    subtitles = subtitle_tracks(media)
+    latest = media.latest_job
+    if latest is not None and latest.status == "failed" and media.playable_job is None:
+        # e.g. a file that probes fine but whose decoding stops half way: say so rather than serve it
+        body.update(status="failed", error=latest.error, transcode={
+            "id": latest.id, "status": latest.status, "progress": latest.progress, "attempts": latest.attempts})
+        return 409, {"error": "Conflict", "message": f"this file cannot be played: {latest.error}", **body}
+    if decision.method == DIRECT:
+        name = os.path.basename(media.path)
+        body.update(kind="file", status="ready",
+                    url=url_for("playback.direct_file", media_id=media.id, token=token, name=name, _external=True))
+        body["subtitles"] = [_track_json(t, url_for("playback.direct_subtitle", media_id=media.id, token=token,
+                                                     key=t.key) if t.convertible else None) for t in subtitles]
+        return 200, body
+    body["subtitles"] = [_track_json(t) for t in subtitles]
+    job = _served_job(media)
+    if job is None:
+        if latest is None or latest.status in ("succeeded", "cancelled") or latest.status in jobs.ACTIVE:
+            latest = jobs.enqueue(get_db(), media)
+        body.update(status=latest.status, error=latest.error, transcode={
+            "id": latest.id, "status": latest.status, "progress": latest.progress, "attempts": latest.attempts})
+        message = (f"the transcode failed: {latest.error}" if latest.status == "failed"
+                   else f"transcoding ({latest.status}, {latest.progress:.0f} %); it becomes playable in a few seconds")
+        return 409, {"error": "Conflict", "message": message, **body}
+    body.update(kind="hls", status="live" if job.status == "running" else "ready",
+                url=url_for("playback.hls_file", media_id=media.id, token=token, subpath="master.m3u8", _external=True),
+                transcode={"id": job.id, "status": job.status, "progress": job.progress, "attempts": job.attempts})
+    return 200, body
 
 
 @bp.get("/api/media-files/<int:media_id>/playback")
 @login_required
 def api_playback(media_id: int):
-    """`GET /api/media-files/<id>/playback` -> `{"url", "expires_at", "ttl_s"}`; 409 when no ladder is published."""
+    """`GET /api/media-files/<id>/playback` -> how to play it (docs/API.md); 409 while not playable."""
+    status, body = playback_info(get_media_or_404(media_id), g.user.id)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.route("/api/media-files/<int:media_id>/position", methods=["GET", "PUT", "DELETE"])
+@login_required
+def api_position(media_id: int):
+    """The user's resume point: `{"position_ms": N | null}`; PUT `{"position_ms": N}` (ms, >= 0) stores it,
+    DELETE forgets it (watched to the end). 400 on a bad number."""
     media = get_media_or_404(media_id)
-    if media.ready_job is None:
-        state = media_json(media)["transcode"]["status"]
-        return error_response(409, f"media file {media_id} has no HLS ladder yet (transcode status: {state})")
-    return issue_playback(media_id, g.user.id)
+    db = get_db()
+    row = db.get(PlaybackPosition, (g.user.id, media.id))
+    if request.method == "PUT":
+        value = (request.get_json(silent=True) or {}).get("position_ms")
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return error_response(400, "position_ms must be a whole number of ms, at least 0")
+        if row is None:
+            row = PlaybackPosition(user_id=g.user.id, media_file_id=media.id, position_ms=value)
+            db.add(row)
+        row.position_ms, row.updated_at = value, utcnow()
+        db.commit()
+    elif request.method == "DELETE" and row is not None:
+        db.delete(row)
+        db.commit()
+        row = None
+    return {"media_file_id": media.id, "position_ms": row.position_ms if row else None}
 
 
-@bp.get("/hls/<int:media_id>/<token>/<path:subpath>")
-def hls_file(media_id: int, token: str, subpath: str):
-    """A playlist or segment of the title's published ladder; 403 bad token, 404 outside the folder."""
+def _served_job(media: MediaFile):
+    """The job whose folder players get: `playable_job`, except a live one whose heartbeat is older
+    than LIVE_STALE_S (its worker died mid-encode: its half-made output is no longer served)."""
+    job = media.playable_job
+    if job is not None and job.status == "running":
+        beat = job.heartbeat_at or job.started_at
+        if beat is None or (utcnow() - jobs.aware(beat)).total_seconds() > current_app.config["LIVE_STALE_S"]:
+            return media.ready_job
+    return job
+
+
+def _check_token(media_id: int, token: str):
+    """None when `token` (or, once it expired, the browser's session) grants `media_id`, else a 403."""
     try:
         grant = tokens.verify(current_app.config["SECRET_KEY"], token, media_id, time.time())
     except TokenError as exc:
+        if str(exc) == "stream token has expired" and g.get("user") is not None:
+            return None  # a logged-in browser keeps playing what it started
         return error_response(403, str(exc))
-    db = get_db()
-    media = get_media_or_404(media_id)
-    ready = media.ready_job
-    if db.get(User, grant.user_id) is None:
+    if get_db().get(User, grant.user_id) is None:
         return error_response(403, "stream token's user no longer exists")
-    if ready is None:
-        return error_response(404, f"media file {media_id} has no HLS ladder")
-    base = os.path.realpath(os.path.join(hls_root(), ready.output_dir))
+    return None
+
+
+def _send_inside(base: str, subpath: str, max_age: int):
+    """Send `base/subpath` when it resolves inside `base`; 404 JSON otherwise."""
+    base = os.path.realpath(base)
     path = safe_join(base, subpath)
     if path is None:
         return error_response(404, "no such file")
@@ -71,9 +162,53 @@ def hls_file(media_id: int, token: str, subpath: str):
     if os.path.commonpath([real, base]) != base or not os.path.isfile(real):
         return error_response(404, "no such file")
     response = send_file(real, mimetype=CONTENT_TYPES.get(os.path.splitext(real)[1], "application/octet-stream"),
-                         conditional=True, max_age=0 if real.endswith(".m3u8") else 3600)
+                         conditional=True, max_age=max_age)
     response.headers["Cache-Control"] = "private, " + response.headers.get("Cache-Control", "no-cache")
     return response
+
+
+@bp.get("/hls/<int:media_id>/<token>/<path:subpath>")
+def hls_file(media_id: int, token: str, subpath: str):
+    """A playlist or segment of the title's playable ladder; 403 bad token, 404 outside the folder.
+    Playlists are never cached (a live one grows)."""
+    denied = _check_token(media_id, token)
+    if denied is not None:
+        return denied
+    job = _served_job(get_media_or_404(media_id))
+    if job is None:
+        return error_response(404, f"media file {media_id} has no HLS ladder")
+    return _send_inside(os.path.join(jobs.hls_root(), job.output_dir), subpath,
+                        0 if subpath.endswith(".m3u8") else 3600)
+
+
+@bp.get("/media/<int:media_id>/<token>/<name>")
+def direct_file(media_id: int, token: str, name: str):
+    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416)."""
+    denied = _check_token(media_id, token)
+    if denied is not None:
+        return denied
+    media = get_media_or_404(media_id)
+    if media.status != "ok" or decision_for(media).method != DIRECT:
+        return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
+    return _send_inside(media.root, media.path, 0)
+
+
+@bp.get("/media/<int:media_id>/<token>/subs/<key>.vtt")
+def direct_subtitle(media_id: int, token: str, key: str):
+    """A text subtitle of a directly played file as WebVTT (converted once, then cached)."""
+    denied = _check_token(media_id, token)
+    if denied is not None:
+        return denied
+    media = get_media_or_404(media_id)
+    track = next((t for t in subtitle_tracks(media) if t.key == key), None)
+    if track is None or not track.convertible:
+        return error_response(404, f"media file {media_id} has no text subtitle {key!r}")
+    cache = subtitle_cache_dir(current_app.config["DATA_DIR"], media.id, f"{media.size}-{int(media.mtime)}")
+    written = extract_subtitles([track], os.path.join(media.root, media.path), cache,
+                                ffmpeg=current_app.config["FFMPEG"])
+    if key not in written:
+        return error_response(422, f"subtitle {key!r} could not be converted to WebVTT")
+    return _send_inside(cache, f"{key}.vtt", 0)
 
 
 @bp.get("/hls/<path:rest>")
@@ -87,7 +222,9 @@ def hls_without_token(rest: str):
 def watch(media_id: int):
     """The player page."""
     media = get_media_or_404(media_id)
-    return render_template("player.html", media=media, info=media_json(media))
+    poster = url_for("catalog.frame", media_id=media.id) if any(
+        s.type == "video" and not s.attached_pic for s in media.streams) else None
+    return render_template("player.html", media=media, info=media_json(media), poster=poster)
 
 
 def init_app(app: Flask) -> None:

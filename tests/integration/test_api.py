@@ -67,9 +67,17 @@ def test_unreadable_file_cannot_be_transcoded(scanned, auth_client):
     assert response.status_code == 409 and "could not be read" in response.json["message"]
 
 
-def test_playback_before_the_ladder_exists_is_409(scanned, auth_client):
-    response = auth_client.get("/api/media-files/1/playback")
-    assert response.status_code == 409 and "no HLS ladder yet" in response.json["message"]
+def test_playback_decides_direct_play_or_queues_a_ladder(scanned, auth_client):
+    direct = auth_client.get("/api/media-files/1/playback")  # H.264/AAC MP4: the file itself
+    assert direct.status_code == 200 and (direct.json["method"], direct.json["kind"]) == ("direct", "file")
+    assert direct.json["url"].endswith("/rabbit320.mp4") and direct.json["reasons"] == []
+    flac = auth_client.get("/api/media-files/2/playback")  # FLAC: an HLS ladder, queued on first ask
+    assert flac.status_code == 409 and flac.json["method"] == "transcode" and flac.json["status"] == "queued"
+    assert "audio codec flac is not AAC" in flac.json["reasons"][0]
+    assert Queue(scanned.config["RQ_QUEUE"], connection=scanned.redis).count == 1
+    assert auth_client.get("/api/media-files/2/playback").json["transcode"]["id"] == flac.json["transcode"]["id"]
+    broken = auth_client.get("/api/media-files/3/playback")
+    assert broken.status_code == 409 and broken.json["status"] == "unreadable" and broken.json["error"]
 
 
 @pytest.mark.parametrize("url,status", [

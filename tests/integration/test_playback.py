@@ -10,7 +10,7 @@ import pytest
 from mediaserver import tokens
 from tests.helpers import PASSWORD, media_id
 
-BBB = "video/bbb_h264_aac_720p_30s.mp4"
+BBB = "video/big_buck_bunny_0_30.webm"  # VP8/Vorbis: an HLS ladder
 RABBIT = "video/rabbit320.mp4"
 
 

@@ -1,0 +1,71 @@
+"""Direct play: the file itself with Range (werkzeug), tokens with a session fallback, and WebVTT
+subtitles converted on demand for the <track> elements."""
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from mediaserver import tokens
+from tests.helpers import MEDIA, PASSWORD, make_library, media_id
+
+RABBIT = "video/rabbit320.mp4"
+
+
+@pytest.fixture(scope="module")
+def direct(ladder_app):
+    client = ladder_app.test_client()
+    client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
+    body = client.get(f"/api/media-files/{media_id(ladder_app, RABBIT)}/playback").json
+    return client, body, urlparse(body["url"]).path
+
+
+def test_an_h264_aac_mp4_is_played_directly(direct):
+    _, body, path = direct
+    assert (body["method"], body["kind"], body["status"]) == ("direct", "file", "ready")
+    assert path.endswith("/rabbit320.mp4") and [a["language"] for a in body["audio"]] == ["en"]
+
+
+def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(ladder_app, direct):
+    _, _, path = direct
+    anonymous = ladder_app.test_client()
+    data = (MEDIA / RABBIT).read_bytes()
+    whole = anonymous.get(path)
+    assert whole.status_code == 200 and whole.data == data and whole.headers["Accept-Ranges"] == "bytes"
+    part = anonymous.get(path, headers={"Range": "bytes=1000-1999"})
+    assert part.status_code == 206 and part.data == data[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(data)}"
+    tail = anonymous.get(path, headers={"Range": "bytes=-500"})
+    assert tail.status_code == 206 and tail.data == data[-500:]
+    beyond = anonymous.get(path, headers={"Range": f"bytes={len(data) + 10}-"})
+    assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+
+
+def test_an_expired_token_still_serves_the_logged_in_browser_only(ladder_app, direct):
+    client, _, path = direct
+    mid = int(path.split("/")[2])
+    expired, _ = tokens.issue(ladder_app.config["SECRET_KEY"], 1, mid, ttl_s=10, now_s=time.time() - 60)
+    url = f"/media/{mid}/{expired}/rabbit320.mp4"
+    assert client.get(url, headers={"Range": "bytes=0-9"}).status_code == 206  # session cookie
+    refused = ladder_app.test_client().get(url)
+    assert refused.status_code == 403 and refused.json["message"] == "stream token has expired"
+
+
+def test_a_transcoded_title_is_not_served_as_a_file(ladder_app, direct):
+    client, _, _ = direct
+    webm = media_id(ladder_app, "video/big_buck_bunny_0_30.webm")
+    token, _ = tokens.issue(ladder_app.config["SECRET_KEY"], 1, webm, ttl_s=60, now_s=time.time())
+    response = client.get(f"/media/{webm}/{token}/big_buck_bunny_0_30.webm")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_sidecar_subtitles_of_a_direct_play_file_are_served_as_webvtt(app, tmp_path, runner, auth_client):
+    library = make_library(tmp_path / "lib", {"Friday/friday.mp4": "video/friday.mp4",
+                                              "Friday/friday.en.srt": "subtitles/typical.srt"})
+    assert runner.invoke(args=["scan", str(library)]).exit_code == 0
+    body = auth_client.get("/api/media-files/1/playback").json
+    assert body["method"] == "direct"
+    (sub,) = body["subtitles"]
+    assert (sub["language"], sub["convertible"]) == ("en", True) and sub["key"].startswith("x")
+    vtt = auth_client.get(urlparse(sub["url"]).path)
+    assert vtt.status_code == 200 and vtt.mimetype == "text/vtt" and vtt.text.startswith("WEBVTT")
+    assert "-->" in vtt.text

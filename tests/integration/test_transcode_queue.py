@@ -1,0 +1,87 @@
+"""The transcode queue: retries for failures that may pass, none for undecodable input, the admin's
+queue view with cancel and retry, and live progress as Server-Sent Events."""
+import json
+import shutil
+
+import pytest
+from rq.job import Job
+
+from mediaserver.db import get_db
+from mediaserver.models import TranscodeJob
+from tests.helpers import make_library, run_worker
+
+FLAC = "audio/bear.flac"
+
+
+@pytest.fixture
+def library(tmp_path):
+    return make_library(tmp_path / "lib", {"a/bear.flac": FLAC, "b/truncated.mp4": "broken/flower_truncated.mp4"})
+
+
+def scan(app, library):
+    assert app.test_cli_runner().invoke(args=["scan", str(library)]).exit_code == 0
+
+
+def rows(app):
+    with app.app_context():
+        return [(j.media_file.path, j.status, j.attempts, j.error) for j in get_db().query(TranscodeJob).order_by(TranscodeJob.id)]
+
+
+def test_a_killed_ffmpeg_is_retried_and_undecodable_input_is_not(app, library, tmp_path, auth_client):
+    # An ffmpeg that is killed by a signal on its first run (as when the machine runs out of memory).
+    marker = tmp_path / "killed-once"
+    shim = tmp_path / "ffmpeg-killed-once"
+    shim.write_text(f'#!/bin/sh\nif [ ! -e "{marker}" ]; then touch "{marker}"; kill -9 $$; fi\n'
+                    f'exec "{shutil.which("ffmpeg")}" "$@"\n')
+    shim.chmod(0o755)
+    app.config.update(FFMPEG=str(shim), TRANSCODE_RETRY_INTERVALS_S=(0, 0))
+    scan(app, library)
+    assert auth_client.post("/api/media-files/1/transcode").status_code in (200, 202)
+    assert auth_client.post("/api/media-files/2/transcode").status_code in (200, 202)
+    run_worker(app)
+    flac, truncated = rows(app)
+    assert flac[:3] == ("a/bear.flac", "succeeded", 2) and flac[3] is None
+    assert truncated[:3] == ("b/truncated.mp4", "failed", 1) and "decoding stopped" in truncated[3]
+    body = auth_client.get("/api/media-files/2/playback").json
+    assert body["status"] == "failed" and "decoding stopped" in body["error"]
+
+
+def test_admin_queue_lists_cancels_and_retries(app, library, auth_client):
+    scan(app, library)
+    auth_client.post("/api/media-files/1/transcode")
+    (item,) = auth_client.get("/api/admin/transcodes").json["items"]
+    assert (item["path"], item["status"], item["progress"], item["attempts"]) == ("a/bear.flac", "queued", 0.0, 0)
+    cancelled = auth_client.post(f"/api/admin/transcodes/{item['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    with app.app_context():
+        rq_id = get_db().get(TranscodeJob, item["id"]).rq_job_id
+    assert Job.fetch(rq_id, connection=app.redis).get_status() == "canceled"
+    assert auth_client.post(f"/api/admin/transcodes/{item['id']}/cancel").status_code == 409
+    retried = auth_client.post(f"/api/admin/transcodes/{item['id']}/retry")
+    assert retried.status_code == 201 and retried.json["status"] == "queued" and retried.json["id"] != item["id"]
+    run_worker(app)
+    assert [r[1] for r in rows(app)] == ["cancelled", "succeeded"]
+    assert auth_client.post("/api/admin/transcodes/999/retry").status_code == 404
+
+
+def test_progress_streams_as_server_sent_events(app, library, auth_client, client):
+    scan(app, library)
+    auth_client.post("/api/media-files/1/transcode")
+    response = auth_client.get("/api/transcodes/events?media_file_id=1", buffered=False)
+    assert response.mimetype == "text/event-stream"
+    first = next(response.response).decode()
+    assert first.startswith("data: ")
+    (job,) = json.loads(first[len("data: "):])["jobs"]
+    assert (job["media_file_id"], job["status"]) == (1, "queued")
+    response.close()
+
+
+def test_the_queue_is_for_admins(app, library, client):
+    from mediaserver.web.auth import create_user
+
+    with app.app_context():
+        create_user("bob", "bob-password-1", is_admin=False)
+    client.post("/api/auth/login", json={"username": "bob", "password": "bob-password-1"})
+    assert client.get("/api/admin/transcodes").status_code == 403
+    assert client.get("/api/transcodes/events").status_code == 403
+    assert client.post("/api/admin/transcodes/1/cancel").status_code == 403
