@@ -68,15 +68,17 @@ def test_unreadable_file_cannot_be_transcoded(scanned, auth_client):
 
 
 def test_playback_decides_direct_play_or_queues_a_ladder(scanned, auth_client):
-    direct = auth_client.get("/api/media-files/1/playback")  # H.264/AAC MP4: the file itself
+    ids = {i["path"]: i["id"] for i in auth_client.get("/api/library/media-files").json["items"]}
+    direct = auth_client.get(f"/api/media-files/{ids['a/rabbit320.mp4']}/playback")  # H.264/AAC MP4: the file itself
     assert direct.status_code == 200 and (direct.json["method"], direct.json["kind"]) == ("direct", "file")
     assert direct.json["url"].endswith("/rabbit320.mp4") and direct.json["reasons"] == []
-    flac = auth_client.get("/api/media-files/2/playback")  # FLAC: an HLS ladder, queued on first ask
+    flac = auth_client.get(f"/api/media-files/{ids['b/bear.flac']}/playback")  # FLAC: an HLS ladder, queued on first ask
     assert flac.status_code == 409 and flac.json["method"] == "transcode" and flac.json["status"] == "queued"
     assert "audio codec flac is not AAC" in flac.json["reasons"][0]
     assert Queue(scanned.config["RQ_QUEUE"], connection=scanned.redis).count == 1
-    assert auth_client.get("/api/media-files/2/playback").json["transcode"]["id"] == flac.json["transcode"]["id"]
-    broken = auth_client.get("/api/media-files/3/playback")
+    again = auth_client.get(f"/api/media-files/{ids['b/bear.flac']}/playback")
+    assert again.json["transcode"]["id"] == flac.json["transcode"]["id"]  # the same job, not a second one
+    broken = auth_client.get(f"/api/media-files/{ids['c/broken.mp4']}/playback")
     assert broken.status_code == 409 and broken.json["status"] == "unreadable" and broken.json["error"]
 
 

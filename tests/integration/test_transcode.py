@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile, TranscodeJob
-from tests.helpers import decodable_media, media_id
+from tests.helpers import MEDIA, decodable_media, media_id
 
 BBB = "video/bbb_h264_aac_720p_30s.mp4"
 
@@ -43,7 +43,8 @@ def test_every_decodable_clip_gets_a_ladder_that_parses_and_matches_its_playlist
     assert master.is_variant and master.playlists
     for uri in [p.uri for p in master.playlists] + [m.uri for m in master.media]:
         media = m3u8.load(os.path.join(base, uri))
-        assert media.playlist_type == "vod" and media.is_endlist and media.segments and media.segment_map
+        assert media.playlist_type == "vod" and media.is_endlist and media.segments
+        assert media.segment_map or uri.startswith("subs/")  # fMP4 has an init segment; WebVTT does not
         for segment in media.segments:
             assert os.path.isfile(os.path.join(base, os.path.dirname(uri), segment.uri))
     video = [p for p in master.playlists if p.stream_info.resolution]
@@ -71,9 +72,9 @@ def test_master_describes_what_was_encoded(ladder_app):
     master = m3u8.load(os.path.join(base, "master.m3u8"))
     assert [p.stream_info.resolution for p in master.playlists] == [(1280, 720), (854, 480), (640, 360)]
     (audio,) = master.media
-    assert audio.type == "AUDIO" and audio.uri == "audio/index.m3u8"
+    assert audio.type == "AUDIO" and audio.uri == "audio_0/index.m3u8" and audio.default == "YES"
     audio_playlist = m3u8.load(os.path.join(base, audio.uri))
-    audio_bits = sum(os.path.getsize(os.path.join(base, "audio", s.uri)) * 8 for s in audio_playlist.segments)
+    audio_bits = sum(os.path.getsize(os.path.join(base, "audio_0", s.uri)) * 8 for s in audio_playlist.segments)
     for variant in master.playlists:
         info = variant.stream_info
         media = m3u8.load(os.path.join(base, variant.uri))
@@ -88,16 +89,41 @@ def test_master_describes_what_was_encoded(ladder_app):
         assert probed["codec_name"] == "h264" and probed["profile"] == "High"
 
 
-def test_keyframes_fall_at_the_same_times_on_every_rung(ladder_app):
+def test_an_h264_source_is_copied_and_the_lower_rungs_take_its_keyframes(ladder_app):
     base = output_dir(ladder_app, BBB)
     master = m3u8.load(os.path.join(base, "master.m3u8"))
     times = [keyframe_times(os.path.join(base, p.uri)) for p in master.playlists]
     assert len(times) == 3 and times[0] == times[1] == times[2]
-    # An IDR every 2 s; all start at the same B-frame composition offset (< 0.1 s).
+    assert times[0] == keyframe_times(str(MEDIA / BBB))  # the source's own keyframes (its GOP is 2 s or a scene cut)
+    top = ffprobe_json("-show_packets", "-select_streams", "v:0", os.path.join(base, master.playlists[0].uri))
+    source = ffprobe_json("-show_packets", "-select_streams", "v:0", str(MEDIA / BBB))
+    assert [p["size"] for p in top["packets"]] == [p["size"] for p in source["packets"]]  # copied, not encoded
+    segments = [[s.duration for s in m3u8.load(os.path.join(base, p.uri)).segments] for p in master.playlists]
+    assert segments[0] == segments[1] == segments[2]
+
+
+def test_a_transcoded_source_gets_an_idr_every_2_s_on_every_rung(ladder_app):
+    base = output_dir(ladder_app, "video/big_buck_bunny_0_30.webm")
+    master = m3u8.load(os.path.join(base, "master.m3u8"))
+    times = [keyframe_times(os.path.join(base, p.uri)) for p in master.playlists]
+    assert len(times) == 3 and times[0] == times[1] == times[2]
     assert times[0][0] < 0.1 and len(times[0]) == 15
     assert {round(b - a, 3) for a, b in zip(times[0], times[0][1:])} == {2.0}
     segments = [[s.duration for s in m3u8.load(os.path.join(base, p.uri)).segments] for p in master.playlists]
     assert segments[0] == segments[1] == segments[2]
+
+
+def test_tracks_become_renditions_with_languages_and_bitmap_subtitles_are_left_out(ladder_app):
+    master = m3u8.load(os.path.join(output_dir(ladder_app, "video/friday_multitrack.mkv"), "master.m3u8"))
+    audio = [(m.language, m.default) for m in master.media if m.type == "AUDIO"]
+    subs = [(m.language, m.name) for m in master.media if m.type == "SUBTITLES"]
+    assert audio == [("en", "YES"), ("fr", "NO")]
+    assert subs == [("en", "English (SRT)"), ("en", "English (ASS conversion)")]
+    base = output_dir(ladder_app, "video/friday_multitrack.mkv")
+    vtt = open(os.path.join(base, "subs", "s3.vtt")).read()
+    assert vtt.startswith("WEBVTT") and "-->" in vtt
+    pgs = m3u8.load(os.path.join(output_dir(ladder_app, "video/sample_with_pgs_subtitles.mkv"), "master.m3u8"))
+    assert not [m for m in pgs.media if m.type == "SUBTITLES"]
 
 
 def test_video_without_audio_and_audio_only_titles(ladder_app):
