@@ -25,7 +25,11 @@ def error_response(status: int, message: str):
 def _handle_http(exc: HTTPException):
     message = exc.description or exc.name
     if wants_json():
-        return error_response(exc.code or 500, message)
+        response = error_response(exc.code or 500, message)
+        for name, value in exc.get_headers():  # e.g. 416's Content-Range, 405's Allow
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
     return render_template("error.html", status=exc.code, message=message), exc.code
 
 

@@ -151,7 +151,8 @@
 
   function savePosition(ended) {
     if (!positionUrl || !isFinite(video.currentTime) || video.currentTime < 1) return;
-    const near = video.duration && video.duration - video.currentTime < 10;
+    // the last 10 s, or the last 5 % of a short clip, count as watched to the end
+    const near = video.duration && video.duration - video.currentTime < Math.min(10, 0.05 * video.duration);
     fetch(positionUrl, {
       method: ended || near ? "DELETE" : "PUT", credentials: "same-origin", keepalive: true,
       headers: { "Content-Type": "application/json" },
