@@ -44,7 +44,9 @@ class LadderJob:
     renditions, and the picture fixes a transcode needs: deinterlace, tone-map HDR to SDR, a constant
     frame rate `cfr_fps` (frames/s) for a variable-frame-rate source. `keyframe_times_s`: when the
     top rung is a copy, the source's keyframe times (s, on the output's timeline) at which the encoded
-    rungs put theirs, so every rung is cut at the same times. `live`: write EVENT playlists (playable
+    rungs put theirs, so every rung is cut at the same times. `pad_video_s`: repeat the last picture
+    this long (s) when the video stream ends before the audio (a browser stops where any track's
+    buffered data ends). `live`: write EVENT playlists (playable
     while the encode goes on) instead of VOD ones."""
 
     source: str
@@ -55,6 +57,7 @@ class LadderJob:
     hdr: bool = False
     cfr_fps: float | None = None
     keyframe_times_s: tuple[float, ...] | None = None
+    pad_video_s: float | None = None
     live: bool = True
     ffmpeg: str = "ffmpeg"
 
@@ -157,6 +160,8 @@ def build_command(job: LadderJob) -> list[str]:
                 picture = picture.filter(name, **options)
         if job.cfr_fps:
             picture = picture.filter("fps", fps=job.cfr_fps)
+        if job.pad_video_s:
+            picture = picture.filter("tpad", stop_mode="clone", stop_duration=round(job.pad_video_s, 3))
         branches = iter([picture] if len(encoded) == 1 else picture.filter_multi_output("split", len(encoded)))
         for rung in job.rungs:
             if rung.copy:

@@ -13,6 +13,9 @@ from .command import AudioOut, LadderJob
 from .decision import Decision, StreamFacts, decide, main_video, subtitle_kind
 from .ladder import SourceVideo, plan_ladder
 
+#: A video stream ending this much (s) before the longest audio stream gets its last picture repeated.
+PAD_VIDEO_AFTER_S = 0.5
+
 #: Common frame rates (frames/s); a variable-frame-rate source is made constant at the nearest one
 #: within 1 % of its average, else at its average rounded to 3 decimals.
 STANDARD_RATES = (24000 / 1001, 24.0, 25.0, 30000 / 1001, 30.0, 50.0, 60000 / 1001, 60.0)
@@ -113,6 +116,16 @@ def constant_rate(fps: float | None) -> float | None:
     return round(nearest, 5) if abs(nearest - fps) / fps <= 0.01 else round(fps, 3)
 
 
+def video_shortfall_s(media: MediaFile, video: Stream | None) -> float | None:
+    """How much earlier (s) the video stream ends than the longest audio stream, when by more than
+    PAD_VIDEO_AFTER_S and both durations are known; else None."""
+    audio_ms = max((s.duration_ms or 0 for s in media.streams if s.type == "audio"), default=0)
+    if video is None or not video.duration_ms or not audio_ms:
+        return None
+    gap_s = (audio_ms - video.duration_ms) / 1000
+    return gap_s if gap_s > PAD_VIDEO_AFTER_S else None
+
+
 def ladder_job_for(media: MediaFile, ffmpeg: str = "ffmpeg",
                    keyframe_times_s: tuple[float, ...] | None = None) -> LadderJob:
     """The ladder for a media file: a copied top rung plus encoded lower rungs keyed to the source's
@@ -140,5 +153,6 @@ def ladder_job_for(media: MediaFile, ffmpeg: str = "ffmpeg",
         hdr=decision.hdr,
         cfr_fps=constant_rate(stored.fps) if stored is not None and stored.is_vfr and not copy else None,
         keyframe_times_s=keyframe_times_s if copy else None,
+        pad_video_s=None if copy else video_shortfall_s(media, stored),
         ffmpeg=ffmpeg,
     )

@@ -84,3 +84,9 @@ def test_subtitles_of_a_file_and_a_sidecar_in_one_command():
     assert values(args, "-c:s") == ["webvtt"] * 3
     with pytest.raises(ValueError):
         subtitle_command([])
+
+
+def test_a_video_that_ends_before_its_audio_keeps_its_last_picture():
+    rungs = tuple(plan_ladder(SourceVideo(1080, 720)))
+    (graph,) = values(build_command(LadderJob("/m/a.mkv", rungs, 0, A1, pad_video_s=0.96)), "-filter_complex")
+    assert "tpad=stop_duration=0.96:stop_mode=clone" in graph and graph.index("tpad") < graph.index("split")
