@@ -1,0 +1,159 @@
+"""The party's data: plain dataclasses that round-trip through JSON (Redis holds them between events).
+
+Pure: no Flask, no database, no I/O. Times are integers in ms since the epoch (server wall clock);
+positions are integers in ms from the title's start. `state.py` changes these objects; nothing else does.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PLAYING, PAUSED, WAITING = "playing", "paused", "waiting"
+HOST, COHOST, GUEST = "host", "cohost", "guest"
+#: Member statuses: `loading` until its player can play the current title at the room's position,
+#: `ready` while in step, `buffering` while stalled, `offline` while not connected.
+LOADING, READY, BUFFERING, OFFLINE = "loading", "ready", "buffering", "offline"
+CONTROL_MODES = ("host", "everyone")
+
+
+@dataclass
+class Member:
+    """One participant: a user (`id` "u<user id>") or a guest (`id` "g<participant id>").
+
+    `joined_ms` is when it first joined (the longest-present member inherits the host role);
+    `away_since_ms` is when it went offline (None while online).
+    """
+
+    id: str
+    name: str
+    role: str = GUEST
+    status: str = LOADING
+    joined_ms: int = 0
+    away_since_ms: int | None = None
+
+    @property
+    def online(self) -> bool:
+        return self.status != OFFLINE
+
+
+@dataclass
+class QueueItem:
+    """A title waiting its turn: `id` is the party's own item number, `duration_ms` may be None."""
+
+    id: int
+    media_file_id: int
+    title: str
+    duration_ms: int | None = None
+
+
+@dataclass
+class Request:
+    """A guest's queue change awaiting a decision.
+
+    `kind` is add, remove or move; `payload` is the queue command's data (`{"media_file_id", "title",
+    "duration_ms"}`, `{"item_id"}` or `{"item_id", "index"}`); `status` is pending, approved, denied or
+    failed (approved but no longer applicable, `reason` says why).
+    """
+
+    id: int
+    member_id: str
+    kind: str
+    payload: dict
+    status: str = "pending"
+    created_ms: int = 0
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        """The `request_update` event's body: `{request_id, status, kind, payload, member_id, reason}`."""
+        return {"request_id": self.id, "status": self.status, "kind": self.kind, "payload": self.payload,
+                "member_id": self.member_id, "reason": self.reason}
+
+
+@dataclass
+class Barrier:
+    """The room waits for `member_ids` until they report ready or `deadline_ms` passes.
+
+    `reason` is `buffering` (a member stalled: 10 s) or `load` (a new title: 30 s).
+    """
+
+    member_ids: list[str]
+    deadline_ms: int
+    reason: str
+
+
+@dataclass
+class Party:
+    """A party's whole live state.
+
+    Timeline: while `state` is playing, the position at server time t (ms) is
+    `position_ms + (t - anchor_server_ms) * rate`, never before the anchor (a play anchored in the
+    future holds `position_ms` until then). While paused or waiting, the position is `position_ms`.
+    `rev` counts timeline changes; a command naming an older rev is stale.
+    """
+
+    id: int
+    code: str
+    host_id: str
+    media_file_id: int | None = None
+    title: str = ""
+    duration_ms: int | None = None
+    state: str = PAUSED
+    position_ms: int = 0
+    anchor_server_ms: int = 0
+    rate: float = 1.0
+    rev: int = 0
+    control_mode: str = "host"
+    members: dict[str, Member] = field(default_factory=dict)
+    queue: list[QueueItem] = field(default_factory=list)
+    requests: dict[int, Request] = field(default_factory=dict)
+    barrier: Barrier | None = None
+    settle_until_ms: int = 0
+    recent_event_ids: list[str] = field(default_factory=list)
+    rate_log: dict[str, list[int]] = field(default_factory=dict)
+    next_id: int = 1
+    ended_ms: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict (request keys become strings); `from_dict` reverses it."""
+        data = asdict(self)
+        data["requests"] = {str(k): v for k, v in data["requests"].items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Party:
+        """Rebuild a Party from `to_dict`'s output. Raises KeyError/TypeError on a malformed dict."""
+        data = dict(data)
+        data["members"] = {k: Member(**v) for k, v in data.get("members", {}).items()}
+        data["queue"] = [QueueItem(**v) for v in data.get("queue", [])]
+        data["requests"] = {int(k): Request(**v) for k, v in data.get("requests", {}).items()}
+        data["barrier"] = Barrier(**data["barrier"]) if data.get("barrier") else None
+        return cls(**data)
+
+    def take_id(self) -> int:
+        """A fresh number for a queue item or a request."""
+        self.next_id += 1
+        return self.next_id - 1
+
+
+@dataclass
+class Outcome:
+    """What a command did.
+
+    `changed`: broadcast `state`. `rejected`/`code`: the reason (sent as `rejected`) and a short code
+    (stale, forbidden, rate_limited, invalid). `ignored`: a repeated event id, nothing to send.
+    `emits`: further room events as (event name, payload).
+    """
+
+    changed: bool = False
+    rejected: str | None = None
+    code: str | None = None
+    ignored: bool = False
+    emits: list[tuple[str, dict]] = field(default_factory=list)
+
+
+class Rejected(Exception):
+    """A command refused: `code` is stale, forbidden, rate_limited or invalid; the message says why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

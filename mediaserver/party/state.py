@@ -1,0 +1,326 @@
+"""The party state machine: commands + `now_ms` -> a changed Party, or a rejection.
+
+Pure (the model is `flask/sansio`'s): no Flask, no database, no I/O, no clock; every time is an
+integer in ms since the epoch, passed in. `events.py` loads a Party, calls `apply` or `tick`, saves it
+and emits what the returned `Outcome` says.
+
+Rules and where they come from (numbers are the issue's unless said otherwise):
+- `play` anchors the start `lead_ms` in the future: above the largest member RTT, at least 300 ms,
+  so that the state reaches every member before the moment it names.
+- A member that stalls while the room plays and it was in step puts the room in `waiting`; the room
+  waits at most 10 s for it (30 s on a title's first load), then plays on while it catches up alone
+  (Jellyfin's SyncPlay waits forever: jellyfin#17864; its PR #17349 proposes per-member timeouts).
+  Stalls within SETTLE_MS after a timeline change are the change itself and do not hold the room.
+- A late joiner never pauses the room: it joins `loading` and catches up alone.
+- The host disconnected for 30 s hands over to the longest-present online cohost, else member.
+"""
+from __future__ import annotations
+
+from . import queue
+from .model import (
+    BUFFERING, COHOST, CONTROL_MODES, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING,
+    Barrier, Member, Outcome, Party, QueueItem, Rejected,
+)
+
+MIN_LEAD_MS = 300            # issue 5: a play starts at least 300 ms after the server accepts it
+LEAD_MARGIN_MS = 100         # on top of the largest RTT reported (ms)
+REBUFFER_WAIT_MS = 10_000    # the room waits this long for a stalled member (issue 5)
+FIRST_LOAD_WAIT_MS = 30_000  # ... and this long for a title's first load (issue 5)
+SETTLE_MS = 2_000            # stalls this soon after a play or seek's anchor are the seek itself
+HOST_GRACE_MS = 30_000       # a disconnected host keeps the role this long (issue 5)
+PRESENCE_TIMEOUT_MS = 15_000  # no message nor report for this long: offline (clients report every 2 s)
+RESYNC_TOLERANCE_MS = 2_000  # a pause keeps the pauser's position when within this of the room's
+RECENT_EVENTS = 256          # event ids remembered to drop repeats
+
+TIMELINE_EVENTS = ("play", "pause", "seek")
+
+
+def position_at(party: Party, now_ms: int) -> int:
+    """The room's position (ms) at server time `now_ms`, clamped to [0, duration]."""
+    position = party.position_ms
+    if party.state == PLAYING and now_ms > party.anchor_server_ms:
+        position += round((now_ms - party.anchor_server_ms) * party.rate)
+    if party.duration_ms is not None:
+        position = min(position, party.duration_ms)
+    return max(0, position)
+
+
+def lead_ms(max_rtt_ms: int) -> int:
+    """How far in the future (ms) a start is anchored: above the largest member RTT, >= MIN_LEAD_MS."""
+    return max(MIN_LEAD_MS, int(max_rtt_ms) + LEAD_MARGIN_MS)
+
+
+def can_control(party: Party, member: Member) -> bool:
+    """May `member` play, pause, seek and skip? The host and cohosts always; everyone in `everyone` mode."""
+    return party.control_mode == "everyone" or member.role in (HOST, COHOST)
+
+
+def new_party(party_id: int, code: str, host_id: str, host_name: str, item: QueueItem, now_ms: int) -> Party:
+    """A paused party at 0 on `item`'s title, its host a member (offline until it connects)."""
+    party = Party(id=party_id, code=code, host_id=host_id, media_file_id=item.media_file_id, title=item.title,
+                  duration_ms=item.duration_ms, anchor_server_ms=now_ms)
+    party.members[host_id] = Member(host_id, host_name, HOST, OFFLINE, joined_ms=now_ms, away_since_ms=now_ms)
+    return party
+
+
+def join(party: Party, member_id: str, name: str, now_ms: int) -> Outcome:
+    """A member connects (first time or again): `loading` until its player reports ready.
+
+    Never changes the timeline: a late joiner seeks to the live position by itself.
+    """
+    member = party.members.get(member_id)
+    if member is None:
+        role = HOST if member_id == party.host_id else GUEST
+        member = party.members[member_id] = Member(member_id, name, role, LOADING, joined_ms=now_ms)
+    else:
+        member.name = name or member.name
+        member.status = LOADING
+        member.away_since_ms = None
+    return Outcome(changed=True)
+
+
+def leave(party: Party, member_id: str, now_ms: int, max_rtt_ms: int = 0) -> Outcome:
+    """A member disconnects or leaves; the room stops waiting for it (and plays on, anchored as `play`
+    is, when it was the last one waited for). A host keeps its role for HOST_GRACE_MS."""
+    member = party.members.get(member_id)
+    if member is None or member.status == OFFLINE:
+        return Outcome()
+    member.status = OFFLINE
+    member.away_since_ms = now_ms
+    outcome = Outcome(changed=True)
+    _stop_waiting_for(party, member_id, now_ms, max_rtt_ms)
+    return outcome
+
+
+def apply(party: Party, member_id: str, event: str, data: dict, now_ms: int, max_rtt_ms: int = 0) -> Outcome:
+    """Apply client event `event` with payload `data` from member `member_id` at `now_ms`.
+
+    `max_rtt_ms` is the largest RTT the members report (for the play lead-in). Returns an Outcome;
+    a refused command comes back as `Outcome(rejected=..., code=...)`, never as an exception.
+    """
+    member = party.members.get(member_id)
+    if member is None or member.status == OFFLINE:
+        return Outcome(rejected="join the party first", code="forbidden")
+    if party.ended_ms is not None:
+        return Outcome(rejected="the party has ended", code="invalid")
+    if not isinstance(data, dict):
+        return Outcome(rejected="the event's data must be an object", code="invalid")
+    event_id = data.get("event_id")
+    if event in TIMELINE_EVENTS and event_id is not None:
+        if not isinstance(event_id, str) or len(event_id) > 64:
+            return Outcome(rejected="event_id must be a string of at most 64 characters", code="invalid")
+        if event_id in party.recent_event_ids:
+            return Outcome(ignored=True)
+        party.recent_event_ids = (party.recent_event_ids + [event_id])[-RECENT_EVENTS:]
+    try:
+        if event in TIMELINE_EVENTS:
+            return _timeline(party, member, event, data, now_ms, max_rtt_ms)
+        if event == "buffering":
+            return _buffering(party, member, now_ms)
+        if event == "ready":
+            return _ready(party, member, now_ms, max_rtt_ms)
+        if event == "set_control":
+            return _set_control(party, member, data)
+        if event == "set_role":
+            return _set_role(party, member, data, now_ms)
+        if event == "skip":
+            if not can_control(party, member):
+                raise Rejected("forbidden", "only the host or a cohost can change the title in host mode")
+            if not party.queue:
+                raise Rejected("invalid", "the queue is empty")
+            return load_title(party, party.queue.pop(0), now_ms)
+        return queue.apply(party, member, event, data, now_ms, load_title)
+    except Rejected as exc:
+        return Outcome(rejected=str(exc), code=exc.code)
+
+
+def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0) -> Outcome:
+    """Time-driven changes, run about once a second: presence, barrier deadline, host handoff, end of title.
+
+    `seen_ms` maps member ids to the last time (ms) each was heard from.
+    """
+    outcome = Outcome()
+    for member in party.members.values():
+        if member.online and now_ms - seen_ms.get(member.id, now_ms) > PRESENCE_TIMEOUT_MS:
+            outcome.changed |= leave(party, member.id, now_ms, max_rtt_ms).changed
+    if party.barrier is not None and now_ms >= party.barrier.deadline_ms:
+        _release(party, now_ms, max_rtt_ms)  # the ones still loading catch up alone
+        outcome.changed = True
+    host = party.members.get(party.host_id)
+    if host is None or (not host.online and now_ms - (host.away_since_ms or now_ms) >= HOST_GRACE_MS):
+        heir = _heir(party)
+        if heir is not None:
+            outcome.emits.append(("chat", _transfer_host(party, heir, now_ms)))
+            outcome.changed = True
+    if party.state == PLAYING and party.duration_ms and position_at(party, now_ms) >= party.duration_ms:
+        if party.queue:
+            sub = load_title(party, party.queue.pop(0), now_ms)
+            outcome.emits.extend(sub.emits)
+        else:
+            party.position_ms, party.state, party.anchor_server_ms = party.duration_ms, PAUSED, now_ms
+            party.rev += 1
+        outcome.changed = True
+    return outcome
+
+
+def load_title(party: Party, item: QueueItem, now_ms: int) -> Outcome:
+    """Change the title (skip or auto-advance): the room waits for every online member to load it,
+    at most FIRST_LOAD_WAIT_MS, then plays from 0."""
+    party.media_file_id, party.title, party.duration_ms = item.media_file_id, item.title, item.duration_ms
+    party.state, party.position_ms, party.anchor_server_ms = WAITING, 0, now_ms
+    party.rev += 1
+    online = [m for m in party.members.values() if m.online]
+    for member in online:
+        member.status = LOADING
+    party.barrier = Barrier([m.id for m in online], now_ms + FIRST_LOAD_WAIT_MS, "load")
+    party.settle_until_ms = now_ms + FIRST_LOAD_WAIT_MS
+    return Outcome(changed=True, emits=[("queue", queue.view(party))])
+
+
+def view(party: Party, now_ms: int, reports: dict[str, dict] | None = None) -> dict:
+    """The `state` event's body (issue 5's wire contract), plus `server_ms`, `title` and `duration_ms`.
+
+    `reports` maps member ids to their last `{"drift_ms", "rtt_ms"}`.
+    """
+    reports = reports or {}
+    members = sorted(party.members.values(), key=lambda m: (m.joined_ms, m.id))
+    return {
+        "party": party.code, "media_file_id": party.media_file_id, "title": party.title,
+        "duration_ms": party.duration_ms, "state": party.state, "position_ms": party.position_ms,
+        "anchor_server_ms": party.anchor_server_ms, "rate": party.rate, "rev": party.rev,
+        "host": party.host_id, "control_mode": party.control_mode, "server_ms": now_ms,
+        "members": [{"id": m.id, "name": m.name, "role": m.role, "status": m.status,
+                     "drift_ms": reports.get(m.id, {}).get("drift_ms"),
+                     "rtt_ms": reports.get(m.id, {}).get("rtt_ms")} for m in members],
+    }
+
+
+def _int_arg(data: dict, key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise Rejected("invalid", f"{key} must be an integer")
+    return value
+
+
+def _timeline(party: Party, member: Member, event: str, data: dict, now_ms: int, max_rtt_ms: int) -> Outcome:
+    if not can_control(party, member):
+        raise Rejected("forbidden", f"only the host or a cohost can {event} in host mode")
+    if _int_arg(data, "rev") != party.rev:
+        raise Rejected("stale", f"stale revision {data['rev']}: the party is at revision {party.rev}")
+    if party.media_file_id is None:
+        raise Rejected("invalid", "nothing to play")
+    if event == "play":
+        if party.state == PLAYING:
+            return Outcome()
+        _start(party, now_ms, max_rtt_ms)
+        return Outcome(changed=True)
+    position = _int_arg(data, "position_ms")
+    if position < 0:
+        raise Rejected("invalid", "position_ms must not be negative")
+    if party.duration_ms is not None:
+        position = min(position, party.duration_ms)
+    if event == "pause":
+        room = position_at(party, now_ms)
+        party.position_ms = position if abs(position - room) <= RESYNC_TOLERANCE_MS else room
+        party.state, party.anchor_server_ms, party.barrier = PAUSED, now_ms, None
+    else:  # seek: keeps playing (from a new anchor), paused or waiting
+        party.position_ms = position
+        party.anchor_server_ms = now_ms + (lead_ms(max_rtt_ms) if party.state == PLAYING else 0)
+        party.settle_until_ms = party.anchor_server_ms + SETTLE_MS
+    party.rev += 1
+    return Outcome(changed=True)
+
+
+def _start(party: Party, now_ms: int, max_rtt_ms: int) -> None:
+    """Play from `position_ms`, anchored `lead_ms` ahead; ends any wait."""
+    party.state, party.barrier = PLAYING, None
+    party.anchor_server_ms = now_ms + lead_ms(max_rtt_ms)
+    party.settle_until_ms = party.anchor_server_ms + SETTLE_MS
+    party.rev += 1
+
+
+def _buffering(party: Party, member: Member, now_ms: int) -> Outcome:
+    was = member.status
+    member.status = BUFFERING
+    if was != READY:
+        return Outcome(changed=was != BUFFERING)
+    if party.state == PLAYING and now_ms >= party.settle_until_ms:
+        party.position_ms = position_at(party, now_ms)
+        party.state, party.anchor_server_ms = WAITING, now_ms
+        party.barrier = Barrier([member.id], now_ms + REBUFFER_WAIT_MS, "buffering")
+        party.rev += 1
+    elif party.state == WAITING and party.barrier is not None and member.id not in party.barrier.member_ids:
+        party.barrier.member_ids.append(member.id)
+    return Outcome(changed=True)
+
+
+def _ready(party: Party, member: Member, now_ms: int, max_rtt_ms: int) -> Outcome:
+    changed = member.status != READY
+    member.status = READY
+    if party.barrier is not None and member.id in party.barrier.member_ids:
+        _stop_waiting_for(party, member.id, now_ms, max_rtt_ms)
+        changed = True
+    return Outcome(changed=changed)
+
+
+def _stop_waiting_for(party: Party, member_id: str, now_ms: int, max_rtt_ms: int) -> None:
+    if party.barrier is None or member_id not in party.barrier.member_ids:
+        return
+    party.barrier.member_ids.remove(member_id)
+    if not party.barrier.member_ids:
+        _release(party, now_ms, max_rtt_ms)
+
+
+def _release(party: Party, now_ms: int, max_rtt_ms: int) -> None:
+    """End the wait: the room plays on from where it stopped."""
+    party.barrier = None
+    if party.state == WAITING:
+        _start(party, now_ms, max_rtt_ms)
+
+
+def _set_control(party: Party, member: Member, data: dict) -> Outcome:
+    if member.role != HOST:
+        raise Rejected("forbidden", "only the host can change the control mode")
+    mode = data.get("mode")
+    if mode not in CONTROL_MODES:
+        raise Rejected("invalid", f"mode must be one of {', '.join(CONTROL_MODES)}")
+    changed = party.control_mode != mode
+    party.control_mode = mode
+    return Outcome(changed=changed)
+
+
+def _set_role(party: Party, member: Member, data: dict, now_ms: int) -> Outcome:
+    """`set_role {member_id, role}` (an addition to the wire contract): the host promotes a cohost,
+    demotes one to guest, or hands the host role over."""
+    if member.role != HOST:
+        raise Rejected("forbidden", "only the host can change roles")
+    target_id = data.get("member_id")
+    target = party.members.get(target_id) if isinstance(target_id, str) else None
+    role = data.get("role")
+    if target is None:
+        raise Rejected("invalid", "no such member")
+    if role not in (HOST, COHOST, GUEST):
+        raise Rejected("invalid", "role must be host, cohost or guest")
+    if target.id == member.id:
+        raise Rejected("invalid", "the host hands over the role by giving it to another member")
+    if role == HOST:
+        return Outcome(changed=True, emits=[("chat", _transfer_host(party, target, now_ms))])
+    target.role = role
+    return Outcome(changed=True)
+
+
+def _heir(party: Party) -> Member | None:
+    online = [m for m in party.members.values() if m.online and m.id != party.host_id]
+    online.sort(key=lambda m: (m.role != COHOST, m.joined_ms, m.id))
+    return online[0] if online else None
+
+
+def _transfer_host(party: Party, heir: Member, now_ms: int) -> dict:
+    """Make `heir` the host (the old host becomes a cohost); returns the announcement's chat body."""
+    old = party.members.get(party.host_id)
+    if old is not None:
+        old.role = COHOST
+    heir.role = HOST
+    party.host_id = heir.id
+    return {"member_id": None, "name": "", "system": True, "text": f"{heir.name} is now the host",
+            "server_ms": now_ms}
