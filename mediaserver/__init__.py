@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask_socketio import SocketIO
 from redis import Redis
 from rq import Queue
 
@@ -52,12 +53,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.redis = Redis.from_url(app.config["REDIS_URL"])
     app.task_queue = Queue(app.config["RQ_QUEUE"], connection=app.redis)
     app.scan_queue = Queue(app.config["SCAN_QUEUE"], connection=app.redis)
+    # One SocketIO per app (not a module global) so that tests can run several apps in one process;
+    # its message queue on Redis lets several web processes share party rooms (Flask-SocketIO docs,
+    # "Using Multiple Workers"). The async mode is explicit: serve.py asks for eventlet.
+    app.socketio = SocketIO(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+                            message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                            channel=app.config["SOCKETIO_CHANNEL"], cors_allowed_origins=[])
 
     from . import cli, db
-    from .web import admin, auth, catalog, errors, library, playback, transcodes
+    from .web import admin, auth, catalog, errors, library, parties, playback, transcodes
 
     db.init_app(app)
     cli.init_app(app)
-    for module in (errors, auth, library, catalog, playback, admin, transcodes):
+    for module in (errors, auth, library, catalog, playback, admin, transcodes, parties):
         module.init_app(app)
     return app

@@ -51,6 +51,13 @@ def _intervals(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     return values
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -126,6 +133,11 @@ def from_environment(instance_path: str) -> dict:
         # A live (EVENT) ladder is served while its job's heartbeat (written every second) is younger than this (s).
         "LIVE_STALE_S": _positive_int("MEDIASERVER_LIVE_STALE_S", 30),
         "TRANSCODE_RETRY_INTERVALS_S": _intervals("MEDIASERVER_TRANSCODE_RETRY_INTERVALS_S", (10, 60)),
+        # Socket.IO (watch parties): "threading" (any server) or "eventlet" (serve.py); the message
+        # queue is REDIS_URL so that parties span web processes; the channel separates installs.
+        "SOCKETIO_ASYNC_MODE": _choice("MEDIASERVER_ASYNC_MODE", "threading", ("threading", "eventlet")),
+        "SOCKETIO_MESSAGE_QUEUE": redis_url,
+        "SOCKETIO_CHANNEL": _env("MEDIASERVER_SOCKETIO_CHANNEL", "mediaserver-socketio"),
         "TMDB_API_KEY": _env("TMDB_API_KEY"),
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
         "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),

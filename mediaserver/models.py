@@ -385,3 +385,7 @@ class ScanRun(Base):
         """`{"id", "status", "done", "total", "summary", "messages", "error"}` (done/total in files)."""
         return {"id": self.id, "status": self.status, "done": self.done, "total": self.total,
                 "summary": self.summary, "messages": self.messages or [], "error": self.error}
+
+
+# Party rows live beside their feature; imported here so `Base.metadata` (Alembic, create_all) has them.
+from .party import records as _party_records  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Signed stream tokens (itsdangerous). Pure: `now_s` is a parameter, nothing here reads a clock.
 
-A token binds a user id, a media file id and an expiry (s since the epoch). It is URL-safe, so it
+A stream token binds a user id, a media file id and an expiry (s since the epoch), and, for a watch
+party's guest, the party's id (the route then checks the party has not ended). It is URL-safe, so it
 travels as a path component of every playlist and segment URL: relative URIs in the playlists keep
 it, and the token alone is enough (no cookie), as VLC or a TV need.
 """
@@ -13,22 +14,28 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .exceptions import TokenError
 
 SALT = "mediaserver.stream-token.v1"
+PARTY_SALT = "mediaserver.party-token.v1"
 
 
 @dataclass(frozen=True)
 class StreamGrant:
-    """What a valid token grants: `user_id` may read `media_file_id` until `expires_s` (epoch s)."""
+    """What a valid token grants: `user_id` may read `media_file_id` until `expires_s` (epoch s).
+
+    A party guest's grant has `user_id` 0 and the party's id in `party_id`.
+    """
 
     user_id: int
     media_file_id: int
     expires_s: int
+    party_id: int | None = None
 
 
-def issue(secret: str, user_id: int, media_file_id: int, ttl_s: int, now_s: float) -> tuple[str, StreamGrant]:
+def issue(secret: str, user_id: int, media_file_id: int, ttl_s: int, now_s: float,
+          party_id: int | None = None) -> tuple[str, StreamGrant]:
     """Sign a token valid for `ttl_s` seconds from `now_s`. Returns (token, grant)."""
-    grant = StreamGrant(user_id, media_file_id, int(now_s) + int(ttl_s))
-    token = URLSafeSerializer(secret, salt=SALT).dumps([grant.user_id, grant.media_file_id, grant.expires_s])
-    return token, grant
+    grant = StreamGrant(user_id, media_file_id, int(now_s) + int(ttl_s), party_id)
+    fields = [grant.user_id, grant.media_file_id, grant.expires_s] + ([party_id] if party_id is not None else [])
+    return URLSafeSerializer(secret, salt=SALT).dumps(fields), grant
 
 
 def verify(secret: str, token: str, media_file_id: int, now_s: float) -> StreamGrant:
@@ -37,8 +44,8 @@ def verify(secret: str, token: str, media_file_id: int, now_s: float) -> StreamG
     Raises TokenError with the reason: malformed or tampered, expired, or issued for another title.
     """
     try:
-        user_id, token_media_id, expires_s = URLSafeSerializer(secret, salt=SALT).loads(token)
-        grant = StreamGrant(int(user_id), int(token_media_id), int(expires_s))
+        user_id, token_media_id, expires_s, *party = URLSafeSerializer(secret, salt=SALT).loads(token)
+        grant = StreamGrant(int(user_id), int(token_media_id), int(expires_s), int(party[0]) if party else None)
     except (BadSignature, TypeError, ValueError):
         raise TokenError("invalid stream token") from None
     if grant.media_file_id != media_file_id:
@@ -46,3 +53,24 @@ def verify(secret: str, token: str, media_file_id: int, now_s: float) -> StreamG
     if now_s >= grant.expires_s:
         raise TokenError("stream token has expired")
     return grant
+
+
+def issue_party(secret: str, party_id: int, participant_id: int) -> str:
+    """Sign a party guest's token: `[party_id, participant_id]`. It has no expiry of its own: it ends
+    with the party (the routes and the socket check the party is still running)."""
+    return URLSafeSerializer(secret, salt=PARTY_SALT).dumps([party_id, participant_id])
+
+
+def verify_party(secret: str, token: str, party_id: int) -> int:
+    """The participant id a party token names, when it was signed for `party_id`.
+
+    Raises TokenError: malformed or tampered, or issued for another party.
+    """
+    try:
+        token_party, participant_id = URLSafeSerializer(secret, salt=PARTY_SALT).loads(token)
+        token_party, participant_id = int(token_party), int(participant_id)
+    except (BadSignature, TypeError, ValueError):
+        raise TokenError("invalid party token") from None
+    if token_party != party_id:
+        raise TokenError("party token is for another party")
+    return participant_id

@@ -14,4 +14,4 @@ worker=$!
 scanner=$!
 trap 'kill $worker $scanner 2>/dev/null || true' EXIT INT TERM
 echo "open http://${HOST:-127.0.0.1}:${PORT:-5000}/ (library: $MEDIASERVER_LIBRARY)" >&2
-"$venv/bin/flask" --app mediaserver run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+"$venv/bin/python" serve.py --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"  # eventlet: Socket.IO parties

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,6 +66,8 @@ def app_config(base: Path, **extra) -> dict:
         "DATA_DIR": str(base / "data"),
         "LIBRARY_ROOTS": [],
         "AUTO_TRANSCODE_DEFAULT": False,
+        # Each app its own Socket.IO channel: apps in one test session never hear each other's rooms.
+        "SOCKETIO_CHANNEL": f"mediaserver-test-{uuid.uuid4().hex}",
         **extra,
     }
 

@@ -38,9 +38,9 @@ def apply(party: Party, member: Member, event: str, data: dict, now_ms: int, loa
         kind, payload = data.get("kind"), data.get("payload")
         if kind not in REQUEST_KINDS or not isinstance(payload, dict):
             raise Rejected("invalid", "a request needs kind add, remove or move and a payload object")
+        _change(party, kind, payload, dry_run=True)  # a request that could never apply is refused now
         if not editor:
             _limit(party, member, "request", now_ms)
-        _change(party, kind, payload, dry_run=True)  # a request that could never apply is refused now
         request = Request(party.take_id(), member.id, kind, payload, "pending", now_ms)
         party.requests[request.id] = request
         _forget_old_requests(party)

@@ -147,7 +147,8 @@ def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0
         _release(party, now_ms, max_rtt_ms)  # the ones still loading catch up alone
         outcome.changed = True
     host = party.members.get(party.host_id)
-    if host is None or (not host.online and now_ms - (host.away_since_ms or now_ms) >= HOST_GRACE_MS):
+    away_since = host.away_since_ms if host is not None and host.away_since_ms is not None else now_ms
+    if host is None or (not host.online and now_ms - away_since >= HOST_GRACE_MS):
         heir = _heir(party)
         if heir is not None:
             outcome.emits.append(("chat", _transfer_host(party, heir, now_ms)))

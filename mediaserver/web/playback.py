@@ -22,6 +22,7 @@ from .. import tokens
 from ..db import get_db
 from ..exceptions import TokenError
 from ..models import MediaFile, PlaybackPosition, User, utcnow
+from ..party import access
 from ..transcode import jobs
 from ..transcode.decision import DIRECT
 from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
@@ -37,9 +38,9 @@ CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.se
                  ".vtt": "text/vtt; charset=utf-8"}
 
 
-def _grant(media_id: int, user_id: int) -> tuple[str, dict]:
+def _grant(media_id: int, user_id: int | None, party_id: int | None = None) -> tuple[str, dict]:
     ttl = current_app.config["TOKEN_TTL_S"]
-    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id, media_id, ttl, time.time())
+    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id or 0, media_id, ttl, time.time(), party_id)
     expires = datetime.fromtimestamp(grant.expires_s, timezone.utc).isoformat().replace("+00:00", "Z")
     return token, {"expires_at": expires, "ttl_s": ttl}
 
@@ -49,11 +50,12 @@ def _track_json(track: Track, sub_url: str | None = None) -> dict:
             "forced": track.forced, "convertible": track.convertible, "note": track.note, "url": sub_url}
 
 
-def playback_info(media: MediaFile, user_id: int) -> tuple[int, dict]:
+def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = None) -> tuple[int, dict]:
     """(HTTP status, body) of `GET /api/media-files/<id>/playback`; queues a ladder job when the file
-    needs one and has none. 409 while nothing is playable yet (the body says why and how far along)."""
+    needs one and has none. 409 while nothing is playable yet (the body says why and how far along).
+    A party guest has no `user_id`: its stream token names `party_id` instead (and no resume point)."""
     decision = decision_for(media) if media.status == "ok" else None
-    position = get_db().get(PlaybackPosition, (user_id, media.id))
+    position = get_db().get(PlaybackPosition, (user_id, media.id)) if user_id is not None else None
     body = {"media_file_id": media.id, "method": decision.method if decision else None,
             "reasons": list(decision.reasons) if decision else [], "kind": None, "url": None,
             "audio": [], "subtitles": [], "resume_ms": position.position_ms if position else None,
@@ -61,7 +63,7 @@ def playback_info(media: MediaFile, user_id: int) -> tuple[int, dict]:
     if decision is None:
         body.update(status="unreadable", error=media.error)
         return 409, {"error": "Conflict", "message": f"this file cannot be played: {media.error}", **body}
-    token, grant = _grant(media.id, user_id)
+    token, grant = _grant(media.id, user_id, party_id)
     body.update(grant)
     body["audio"] = [_track_json(t) for t in audio_tracks(media)]
     subtitles = subtitle_tracks(media)
@@ -147,6 +149,10 @@ def _check_token(media_id: int, token: str):
         if str(exc) == "stream token has expired" and g.get("user") is not None:
             return None  # a logged-in browser keeps playing what it started
         return error_response(403, str(exc))
+    if grant.party_id is not None:
+        if not access.may_stream(get_db(), grant.party_id, media_id):
+            return error_response(403, "stream token's party has ended")
+        return None
     if get_db().get(User, grant.user_id) is None:
         return error_response(403, "stream token's user no longer exists")
     return None

@@ -1,0 +1,286 @@
+"""The `/party` Socket.IO namespace (Flask-SocketIO, flack's class-based style): thin handlers that
+load a party, call the pure `state.py`, save it and emit. The wire contract is in docs/PARTY.md.
+
+One room per party (`party:<id>`). Every web process shares rooms through the Socket.IO message queue
+on Redis, and party state through `store.py`, so members on different processes share a party.
+Each process runs a timer loop while it has members connected: barrier deadlines, host handoff,
+end of title and presence (`state.tick`), and the `state` heartbeat every 5 s (one process per party
+per beat, elected in Redis). Nothing here depends on the async mode (threading or eventlet).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app, request, session
+from flask_socketio import Namespace, emit, join_room, leave_room
+from redis.exceptions import LockError, RedisError
+from sqlalchemy import select
+
+from ..db import get_db
+from . import access, queue, state, store
+from .model import Party
+from .records import Participant, WatchSession
+
+log = logging.getLogger("mediaserver.party")
+
+NAMESPACE = "/party"
+HEARTBEAT_MS = 5_000    # issue 5: `state` on every change and every 5 s
+TICK_S = 0.5            # timer loop period (s): barrier and grace deadlines land within 0.5 s
+#: Events that go through `state.apply` (the rest have handlers of their own).
+COMMANDS = ("play", "pause", "seek", "buffering", "ready", "set_control", "set_role", "skip",
+            "queue_add", "queue_remove", "queue_move", "request", "decide", "chat", "react")
+
+
+def room(party_id: int) -> str:
+    """The Socket.IO room of a party."""
+    return f"party:{party_id}"
+
+
+class PartyNamespace(Namespace):
+    """Handlers for `/party`. `self.members` maps this process's socket ids to (party id, member id)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(NAMESPACE)
+        self.app = app
+        self.members: dict[str, tuple[int, str]] = {}
+        self._ticker_lock = threading.Lock()
+        self._ticker_running = False
+
+    # --- connection -------------------------------------------------------------------------
+    def on_connect(self, auth=None):
+        """Accept every connection; `join` says who it is."""
+        with self._ticker_lock:
+            if not self._ticker_running:
+                self._ticker_running = True
+                self.socketio.start_background_task(self._ticker)
+
+    def on_disconnect(self, reason=None):
+        """A closed connection leaves the party once the member has no other connection open."""
+        self._depart(request.sid)
+
+    def on_join(self, data):
+        """`join {code, token}`: the guest token, or else the session's user, identifies the member.
+
+        Answers (Socket.IO ack) `{"ok": true, "member_id", "role"}` or `{"ok": false, "message"}`;
+        sends the party's `state` to the room and its `queue` to the joiner.
+        """
+        data = data if isinstance(data, dict) else {}
+        db, redis = get_db(), current_app.redis
+        try:
+            row = access.find(db, data.get("code"))
+            member = access.participant(db, row, data.get("token") or None, session.get("user_id"),
+                                        current_app.config["SECRET_KEY"])
+        except access.PartyError as exc:
+            emit("error", {"message": str(exc)})
+            return {"ok": False, "message": str(exc)}
+        sid = request.sid
+        if sid in self.members:
+            self._depart(sid)
+        now = store.now_ms()
+        join_room(room(row.id))
+        self.members[sid] = (row.id, member.member_id)
+        store.connections(redis, row.id, member.member_id, +1)
+        store.touch(redis, row.id, member.member_id, now)
+        try:
+            with store.locked(redis, row.id):
+                party = self._load(row)
+                state.join(party, member.member_id, member.display_name, now)
+                store.save(redis, db, party)
+        except LockError:
+            return {"ok": False, "message": "the party is busy; try again"}
+        role = party.members[member.member_id].role
+        access.mark(db, member, True, role)
+        self._broadcast(party, now)
+        emit("queue", queue.view(party))
+        return {"ok": True, "member_id": member.member_id, "role": role, "server_ms": now}
+
+    def on_leave(self, data=None):
+        """`leave {}`: leave the party (the connection stays open)."""
+        self._depart(request.sid)
+
+    def on_time_ping(self, data):
+        """`time_ping {client_ms}` -> `time_pong {client_ms, server_ms}` to the sender, at once."""
+        server_ms = store.now_ms()
+        client_ms = data.get("client_ms") if isinstance(data, dict) else None
+        if not isinstance(client_ms, (int, float)) or isinstance(client_ms, bool):
+            emit("error", {"message": "time_ping needs client_ms, a number of ms"})
+            return
+        emit("time_pong", {"client_ms": client_ms, "server_ms": server_ms})
+
+    def on_report(self, data):
+        """`report {drift_ms, rtt_ms}`: kept for the member list and the play lead-in (no lock, no broadcast)."""
+        entry = self.members.get(request.sid)
+        if entry is None or not isinstance(data, dict):
+            return
+        drift, rtt = data.get("drift_ms"), data.get("rtt_ms")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (drift, rtt)):
+            emit("error", {"message": "report needs drift_ms and rtt_ms, numbers of ms"})
+            return
+        store.put_report(current_app.redis, entry[0], entry[1], int(drift), max(0, min(int(rtt), 60_000)),
+                         store.now_ms())
+
+    # --- commands ---------------------------------------------------------------------------
+    def command(self, event: str, data) -> None:
+        """Any event of COMMANDS: apply it under the party's lock, then emit what the Outcome says."""
+        entry = self.members.get(request.sid)
+        if entry is None:
+            emit("error", {"message": f"{event}: join a party first"})
+            return
+        party_id, member_id = entry
+        data = data if isinstance(data, dict) else {}
+        db, redis = get_db(), current_app.redis
+        try:
+            data = _with_catalog_facts(db, event, data)
+        except access.PartyError as exc:
+            emit("rejected", {"event_id": data.get("event_id"), "reason": str(exc), "code": "invalid"})
+            return
+        now = store.now_ms()
+        try:
+            with store.locked(redis, party_id):
+                party = store.load(redis, db, party_id)
+                if party is None:
+                    emit("error", {"message": "this party no longer exists"})
+                    return
+                member_reports = store.reports(redis, party_id)
+                outcome = state.apply(party, member_id, event, data, now, store.max_rtt_ms(party, member_reports))
+                if not outcome.ignored:
+                    store.save(redis, db, party, durable=outcome.changed or bool(outcome.emits))
+        except LockError:
+            emit("rejected", {"event_id": data.get("event_id"), "reason": "the party is busy; try again",
+                              "code": "busy"})
+            return
+        store.touch(redis, party_id, member_id, now)
+        if outcome.ignored:
+            return
+        if outcome.rejected:
+            emit("rejected", {"event_id": data.get("event_id"), "reason": outcome.rejected, "code": outcome.code,
+                              "state": state.view(party, now, member_reports)})
+        if outcome.changed:
+            self._broadcast(party, now, member_reports)
+        for name, payload in outcome.emits:
+            self.emit(name, payload, room=room(party_id))
+        if event == "set_role" and outcome.changed:
+            _mirror_roles(db, party)
+
+    # --- helpers ----------------------------------------------------------------------------
+    def _load(self, row: WatchSession) -> Party:
+        party = store.load(current_app.redis, get_db(), row.id)
+        if party is None:  # a party made before its snapshot existed cannot happen; be explicit anyway
+            raise access.PartyError(409, "this party's state is missing")
+        return party
+
+    def _broadcast(self, party: Party, now: int, member_reports: dict | None = None) -> None:
+        if member_reports is None:
+            member_reports = store.reports(current_app.redis, party.id)
+        self.emit("state", state.view(party, now, member_reports), room=room(party.id))
+
+    def _depart(self, sid: str) -> None:
+        entry = self.members.pop(sid, None)
+        if entry is None:
+            return
+        party_id, member_id = entry
+        leave_room(room(party_id), sid=sid, namespace=NAMESPACE)
+        redis, db = current_app.redis, get_db()
+        try:
+            if store.connections(redis, party_id, member_id, -1) > 0:
+                return  # still connected from another device or tab
+            now = store.now_ms()
+            with store.locked(redis, party_id):
+                party = store.load(redis, db, party_id)
+                if party is None:
+                    return
+                rtt = store.max_rtt_ms(party, store.reports(redis, party_id))
+                if not state.leave(party, member_id, now, rtt).changed:
+                    return
+                store.save(redis, db, party)
+            self._broadcast(party, now)
+            row = _participant(db, party_id, member_id)
+            if row is not None:
+                access.mark(db, row, False)
+        except (RedisError, LockError):
+            log.warning("party %s: could not record %s leaving", party_id, member_id, exc_info=True)
+
+    def _ticker(self) -> None:
+        """Run party timers every TICK_S while this process has members connected."""
+        while True:
+            self.socketio.sleep(TICK_S)
+            with self._ticker_lock:
+                if not self.members:
+                    self._ticker_running = False
+                    return
+            try:
+                with self.app.app_context():
+                    self._tick_all()
+            except Exception:  # a failing tick (Redis down) must not end the loop
+                log.exception("party timer failed")
+
+    def _tick_all(self) -> None:
+        redis, db = self.app.redis, get_db()
+        for party_id in store.active_ids(redis):
+            now = store.now_ms()
+            changed, emits, party = False, [], None
+            if store.elect(redis, party_id, "tick", int(TICK_S * 1000) - 50):
+                with store.locked(redis, party_id):
+                    party = store.load(redis, db, party_id)
+                    if party is None:
+                        redis.srem(store.ACTIVE, party_id)
+                        continue
+                    member_reports = store.reports(redis, party_id)
+                    outcome = state.tick(party, now, store.seen(redis, party_id),
+                                         store.max_rtt_ms(party, member_reports))
+                    if outcome.changed or outcome.emits:
+                        store.save(redis, db, party)
+                    changed, emits = outcome.changed, outcome.emits
+            if store.elect(redis, party_id, "beat", HEARTBEAT_MS - 50):
+                changed = True
+                party = party or store.load(redis, db, party_id)
+            if party is not None and changed:
+                self._broadcast(party, now)
+            for name, payload in emits:
+                self.emit(name, payload, room=room(party_id))
+            if emits and party is not None:
+                _mirror_roles(db, party)
+
+
+def _command_handler(event: str):
+    def handler(self: PartyNamespace, data=None):
+        return self.command(event, data)
+
+    handler.__name__ = handler.__qualname__ = f"on_{event}"
+    handler.__doc__ = f"`{event}`: see PartyNamespace.command and docs/PARTY.md."
+    return handler
+
+
+for _event in COMMANDS:
+    setattr(PartyNamespace, f"on_{_event}", _command_handler(_event))
+
+
+def _with_catalog_facts(db, event: str, data: dict) -> dict:
+    """A `queue_add` or an add `request` gets the title and duration from the catalog (PartyError if
+    the file is unknown or unreadable); other events pass through."""
+    if event == "queue_add":
+        item = access.queue_item(db, data.get("media_file_id"))
+        return {**data, "title": item.title, "duration_ms": item.duration_ms}
+    if event == "request" and data.get("kind") == "add" and isinstance(data.get("payload"), dict):
+        item = access.queue_item(db, data["payload"].get("media_file_id"))
+        return {**data, "payload": {"media_file_id": item.media_file_id, "title": item.title,
+                                    "duration_ms": item.duration_ms}}
+    return data
+
+
+def _participant(db, party_id: int, member_id: str) -> Participant | None:
+    if member_id.startswith("u"):
+        return db.scalar(select(Participant).where(Participant.session_id == party_id,
+                                                   Participant.user_id == int(member_id[1:])))
+    row = db.get(Participant, int(member_id[1:]))
+    return row if row is not None and row.session_id == party_id else None
+
+
+def _mirror_roles(db, party: Party) -> None:
+    """Copy members' roles (after a promotion or a host handoff) to their participant rows."""
+    for member in party.members.values():
+        row = _participant(db, party.id, member.id)
+        if row is not None and row.role != member.role:
+            row.role = member.role
+    db.commit()

@@ -1,0 +1,119 @@
+"""Where a party's live state is kept: Redis, shared by every web process, with the database as its
+durable copy. The I/O edge around the pure `state.py`.
+
+Redis keys (prefix `mediaserver:party:<id>:`):
+- `state`: the Party as JSON, changed only under `lock` (a redis-py Lock: one writer at a time across
+  processes);
+- `seen`: hash member id -> last time (ms) it was heard from (presence, written without the lock);
+- `reports`: hash member id -> `{"drift_ms", "rtt_ms"}` JSON, the members' last `report`;
+- `conns`: hash member id -> open Socket.IO connections (a member may use several devices);
+- `tick` / `beat`: short-lived keys electing the one process that runs a party's timers this second
+  and sends its 5 s `state` heartbeat.
+`mediaserver:parties:active` is the set of running parties' ids.
+Every change is also written to the `watch_sessions` row (`snapshot`), so a flushed Redis refills.
+"""
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from .model import Party
+from .records import WatchSession
+
+PREFIX = "mediaserver:party:"
+ACTIVE = "mediaserver:parties:active"
+LOCK_TIMEOUT_S = 5  # a holder that died frees the lock after this long (s)
+STATE_TTL_S = 7 * 24 * 3600  # an untouched party's Redis state expires after a week (the row remains)
+
+
+def now_ms() -> int:
+    """Server wall clock in ms since the epoch: the one clock every process and the protocol share."""
+    return time.time_ns() // 1_000_000
+
+
+def _key(party_id: int, name: str) -> str:
+    return f"{PREFIX}{party_id}:{name}"
+
+
+def load(redis: Redis, db: Session, party_id: int) -> Party | None:
+    """The party's live state from Redis, else from its row's snapshot; None when it has neither."""
+    raw = redis.get(_key(party_id, "state"))
+    if raw is not None:
+        return Party.from_dict(json.loads(raw))
+    row = db.get(WatchSession, party_id)
+    if row is None or not row.snapshot:
+        return None
+    return Party.from_dict(row.snapshot)
+
+
+def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
+    """Write the party to Redis and, when `durable`, to its row (timeline columns and snapshot)."""
+    data = party.to_dict()
+    redis.set(_key(party.id, "state"), json.dumps(data), ex=STATE_TTL_S)
+    if party.ended_ms is None:
+        redis.sadd(ACTIVE, party.id)
+    else:
+        redis.srem(ACTIVE, party.id)
+    if durable:
+        row = db.get(WatchSession, party.id)
+        if row is not None:
+            row.state, row.position_ms, row.anchor_server_ms = party.state, party.position_ms, party.anchor_server_ms
+            row.rev, row.control_mode, row.media_file_id = party.rev, party.control_mode, party.media_file_id
+            row.snapshot = data
+            db.commit()
+
+
+@contextmanager
+def locked(redis: Redis, party_id: int) -> Iterator[None]:
+    """Hold the party's write lock (across processes); raises redis LockError after 5 s of waiting."""
+    with redis.lock(_key(party_id, "lock"), timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_TIMEOUT_S):
+        yield
+
+
+def touch(redis: Redis, party_id: int, member_id: str, at_ms: int) -> None:
+    """Record that `member_id` was heard from at `at_ms`."""
+    redis.hset(_key(party_id, "seen"), member_id, at_ms)
+
+
+def seen(redis: Redis, party_id: int) -> dict[str, int]:
+    """Member id -> last heard from (ms)."""
+    return {k.decode(): int(v) for k, v in redis.hgetall(_key(party_id, "seen")).items()}
+
+
+def put_report(redis: Redis, party_id: int, member_id: str, drift_ms: int, rtt_ms: int, at_ms: int) -> None:
+    """Store a member's latest drift and RTT (ms) and mark it seen."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.hset(_key(party_id, "reports"), member_id, json.dumps({"drift_ms": drift_ms, "rtt_ms": rtt_ms}))
+    pipe.hset(_key(party_id, "seen"), member_id, at_ms)
+    pipe.execute()
+
+
+def reports(redis: Redis, party_id: int) -> dict[str, dict]:
+    """Member id -> `{"drift_ms", "rtt_ms"}` (ms) as last reported."""
+    return {k.decode(): json.loads(v) for k, v in redis.hgetall(_key(party_id, "reports")).items()}
+
+
+def max_rtt_ms(party: Party, member_reports: dict[str, dict]) -> int:
+    """The largest RTT (ms) reported by an online member, 0 when none reported."""
+    values = [int(member_reports.get(m.id, {}).get("rtt_ms") or 0) for m in party.members.values() if m.online]
+    return max(values, default=0)
+
+
+def connections(redis: Redis, party_id: int, member_id: str, delta: int) -> int:
+    """Add `delta` to the member's open connections; returns the new count."""
+    return int(redis.hincrby(_key(party_id, "conns"), member_id, delta))
+
+
+def active_ids(redis: Redis) -> list[int]:
+    """Ids of the running parties."""
+    return [int(v) for v in redis.smembers(ACTIVE)]
+
+
+def elect(redis: Redis, party_id: int, name: str, ttl_ms: int) -> bool:
+    """True for the one caller (across processes) that claims `name` for this party in `ttl_ms`."""
+    return bool(redis.set(_key(party_id, name), b"1", nx=True, px=ttl_ms))

@@ -1,0 +1,187 @@
+"""Watch parties over HTTP: create, read, join as a guest, end; the invite/party page and its QR code;
+the party's playback URLs for its members. The live timeline runs over Socket.IO (`party/events.py`).
+
+A guest joins with a display name and no account: `POST /api/parties/<code>/join` answers a signed
+token scoped to that party and sets it as the cookie `party_<code>`; the token works for that party's
+titles only and stops working when the party ends. docs/PARTY.md has the whole contract.
+"""
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from ..db import get_db
+from ..models import MediaFile
+from ..party import access, queue, state, store
+from ..party.events import PartyNamespace, room
+from ..party.records import Participant, WatchSession
+from .auth import login_required
+from .errors import error_response
+from .playback import playback_info
+
+bp = Blueprint("parties", __name__)
+
+COOKIE_PREFIX = "party_"
+MAX_TITLES = 50
+
+
+def _cookie_name(code: str) -> str:
+    return COOKIE_PREFIX + code
+
+
+def _token(code: str) -> str | None:
+    """The guest token sent as `Authorization: Bearer ...` or as the party's cookie."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header.removeprefix("Bearer ").strip() or None
+    return request.cookies.get(_cookie_name(code))
+
+
+def _member(code: str) -> tuple[WatchSession, Participant]:
+    """The party and the participant making this request; PartyError otherwise."""
+    db = get_db()
+    row = access.find(db, code)
+    member = access.participant(db, row, _token(code), g.user.id if g.get("user") else None,
+                                current_app.config["SECRET_KEY"])
+    return row, member
+
+
+def _party_json(row: WatchSession) -> dict:
+    """`GET /api/parties/<code>`'s body: the `state` event's fields, plus id, code, invite_url and queue."""
+    redis, db = current_app.redis, get_db()
+    party = store.load(redis, db, row.id)
+    body = state.view(party, store.now_ms(), store.reports(redis, row.id)) if party else {}
+    return {**body, "id": row.id, "code": row.code, "invite_url": url_for("parties.page", code=row.code,
+                                                                           _external=True),
+            "queue": queue.view(party) if party else {"items": [], "requests": []},
+            "created_at": row.created_at.isoformat()}
+
+
+@bp.errorhandler(access.PartyError)
+def _party_error(exc: access.PartyError):
+    if request.path.startswith("/api/"):
+        return error_response(exc.status, str(exc))
+    return render_template("error.html", status=exc.status, message=str(exc)), exc.status
+
+
+@bp.post("/api/parties")
+@login_required
+def create():
+    """`POST /api/parties {"media_file_id": N}` -> 201 `{"id", "code", "invite_url"}`; the caller hosts."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, 'send a JSON object such as {"media_file_id": 1}')
+    row = access.create(get_db(), current_app.redis, g.user, body.get("media_file_id"))
+    response = jsonify(id=row.id, code=row.code, invite_url=url_for("parties.page", code=row.code, _external=True))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/api/parties/<code>")
+def read(code: str):
+    """The party's live state (members only: a guest token or a logged-in user)."""
+    row, _member_row = _member(code)
+    return jsonify(_party_json(row))
+
+
+@bp.post("/api/parties/<code>/join")
+def join(code: str):
+    """`{"name": "..."}` -> `{"token", "party"}`, and the token as an HttpOnly cookie for `/p/<code>`."""
+    db = get_db()
+    row = access.find(db, code)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, 'send a JSON object such as {"name": "Sam"}')
+    _guest, token = access.add_guest(db, row, body.get("name"), current_app.config["SECRET_KEY"])
+    response = jsonify(token=token, party=_party_json(row))
+    response.set_cookie(_cookie_name(row.code), token, httponly=True, samesite="Lax",
+                        secure=request.is_secure, max_age=7 * 24 * 3600)
+    return response
+
+
+@bp.post("/api/parties/<code>/end")
+@login_required
+def end(code: str):
+    """The host user ends the party: members get a final `state` with `ended`; guest tokens stop working."""
+    db = get_db()
+    row = access.find(db, code)
+    if row.host_user_id != g.user.id and not g.user.is_admin:
+        return error_response(403, "only the party's host (or an admin) can end it")
+    access.end(db, current_app.redis, row)
+    current_app.socketio.emit("error", {"message": "the host ended the party"}, to=room(row.id),
+                              namespace="/party")
+    return jsonify(id=row.id, code=row.code, ended=True)
+
+
+@bp.get("/api/parties/<code>/playback")
+def playback(code: str):
+    """How this member plays the party's title (`?media_file_id=` a queued one): the shape of
+    `/api/media-files/<id>/playback`; a guest's stream URLs are scoped to the party."""
+    row, member = _member(code)
+    wanted = request.args.get("media_file_id", type=int) or row.media_file_id
+    if wanted is None or not access.may_stream(get_db(), row.id, wanted):
+        return error_response(404, "that title is not in this party")
+    media = get_db().get(MediaFile, wanted)
+    if media is None:
+        return error_response(404, f"media file {wanted} doesn't exist")
+    party_id = row.id if member.user_id is None else None
+    status, body = playback_info(media, member.user_id, party_id=party_id)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+@bp.get("/api/parties/<code>/titles")
+def titles(code: str):
+    """Titles a member can add or request: `{"items": [{"media_file_id", "title", "duration_ms"}]}`,
+    filtered by `q` (case-insensitive, in the title or path), at most 50."""
+    _member(code)
+    q = (request.args.get("q") or "").strip().lower()
+    db = get_db()
+    items = []
+    for media in db.scalars(select(MediaFile).where(MediaFile.status == "ok").order_by(MediaFile.path)):
+        title = access.title_of(media)
+        if not q or q in title.lower() or q in media.path.lower():
+            items.append({"media_file_id": media.id, "title": title, "duration_ms": media.duration_ms})
+            if len(items) >= MAX_TITLES:
+                break
+    return jsonify(items=items)
+
+
+@bp.get("/p/<code>")
+def page(code: str):
+    """The invite page, and for a member (guest cookie or logged-in user) the party itself."""
+    db = get_db()
+    row = access.find(db, code)
+    media = db.get(MediaFile, row.media_file_id) if row.media_file_id else None
+    info = {"id": row.id, "code": row.code, "invite_url": url_for("parties.page", code=row.code, _external=True),
+            "title": access.title_of(media) if media else ""}
+    qr_url = url_for("parties.qr", code=row.code)
+    token = request.cookies.get(_cookie_name(row.code))
+    try:
+        member = access.participant(db, row, token, g.user.id if g.get("user") else None,
+                                    current_app.config["SECRET_KEY"])
+    except access.PartyError:
+        return render_template("party_join.html", party=info, qr_url=qr_url)
+    return render_template("party.html", party=info, qr_url=qr_url, me_name=member.display_name,
+                           join_token=token if member.user_id is None else "")
+
+
+@bp.get("/p/<code>/qr.svg")
+def qr(code: str):
+    """The invite URL as a QR code (segno), SVG."""
+    row = access.find(get_db(), code)
+    out = io.BytesIO()
+    segno.make(url_for("parties.page", code=row.code, _external=True), error="m").save(out, kind="svg", scale=6,
+                                                                                          border=2)
+    out.seek(0)
+    return send_file(out, mimetype="image/svg+xml", max_age=3600)
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the `/party` Socket.IO namespace on `app.socketio`."""
+    app.register_blueprint(bp)
+    app.socketio.on_namespace(PartyNamespace(app))

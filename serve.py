@@ -1,0 +1,41 @@
+"""Serve the web app and its Socket.IO parties with eventlet: the production web process.
+
+    python serve.py [--host 127.0.0.1] [--port 5000]
+
+This is the one module that imports eventlet (barely maintained upstream; kept behind this file):
+it monkey-patches the standard library before anything else is imported, as eventlet requires.
+The app itself is async-mode agnostic; tests run it in threading mode under werkzeug.
+"""
+import warnings
+
+# eventlet 0.40+ warns on import that it is deprecated (we know: that is why it stays in this file)
+warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*[Ee]ventlet.*")
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run until stopped; exit status 2 on a configuration error."""
+    from mediaserver import create_app
+    from mediaserver.exceptions import ConfigError
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
+    args = parser.parse_args(argv)
+    try:
+        app = create_app({"SOCKETIO_ASYNC_MODE": "eventlet"})
+    except ConfigError as exc:
+        print(f"serve.py: configuration: {exc}", file=sys.stderr)
+        return 2
+    app.socketio.run(app, host=args.host, port=args.port, log_output=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
