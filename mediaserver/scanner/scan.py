@@ -15,7 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,9 +221,11 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             to_probe.append((item, media, False))
     last_commit = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # Probes run in parallel; results are stored in path order, so new files get their ids in
+        # that order whatever order the probes finish in (ids stay predictable from scan to scan).
         futures = {pool.submit(_probe_one, probe, prepare, item): (item, media, refresh)
-                   for item, media, refresh in to_probe}
-        for future in as_completed(futures):
+                   for item, media, refresh in sorted(to_probe, key=lambda entry: entry[0].rel)}
+        for future in futures:
             item, media, refresh = futures[future]
             result, error, print_, prepared = future.result()
             media = _store(session, item, media, result, error, print_, summary, refresh)
