@@ -4,18 +4,57 @@
     python worker.py --burst          # exit when the queues are empty
     python worker.py --queues scan    # only library scans (so a scan never waits behind a transcode)
 
-`rq worker --url $REDIS_URL transcode` works as well: the job then builds the app itself.
+Before working it recovers transcode jobs whose worker died mid-job (`recovery.recover_dead_jobs`: a
+running job whose heartbeat is older than MEDIASERVER_LIVE_STALE_S is re-queued, or failed when out of
+retries). Its work horses die with it (PR_SET_PDEATHSIG), so a worker killed outright (SIGKILL) leaves
+no job running behind its back: RQ puts each work horse in a process group of its own, which a kill
+aimed at the worker's group would miss.
+
+`rq worker --url $REDIS_URL transcode` works as well (the job then builds the app itself), without
+the start-up recovery and without tying the work horse's life to the worker's.
 """
 from __future__ import annotations
 
 import argparse
+import ctypes
+import logging
+import os
+import signal
 import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
 
 from mediaserver import create_app
+from mediaserver.db import new_session
 from mediaserver.exceptions import ConfigError
+from mediaserver.transcode import recovery
+
+log = logging.getLogger("mediaserver.worker")
+_PR_SET_PDEATHSIG = 1
+
+
+class LadderWorker(Worker):
+    """RQ's forking worker whose work horse is SIGKILLed by the kernel when the worker dies (ffmpeg,
+    the horse's child, has the same arrangement), and which reports a work horse that died without a
+    word to the transcode job (`recovery.on_horse_killed`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("work_horse_killed_handler", recovery.on_horse_killed)
+        super().__init__(*args, **kwargs)
+
+    def fork_work_horse(self, job, queue):
+        self._parent_pid = os.getpid()  # read by the child, before it runs anything
+        super().fork_work_horse(job, queue)
+
+    def main_work_horse(self, job, queue):  # pragma: no cover - runs in the forked work horse
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != self._parent_pid:  # the worker died before the line above
+            os._exit(1)
+        super().main_work_horse(job, queue)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 print(f"worker.py: unknown queue(s) {unknown}; choose from scan, transcode", file=sys.stderr)
                 return 2
-            worker = Worker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
+            with new_session() as session:
+                recovered = [f"{j.id} ({j.status})" for j in recovery.recover_dead_jobs(session)]
+            if recovered:
+                log.warning("recovered transcode job(s) whose worker died mid-job: %s", ", ".join(recovered))
+            worker = LadderWorker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
             worker.work(burst=args.burst, with_scheduler=True)  # runs retries scheduled with a backoff
         except RedisConnectionError as exc:
             print(f"worker.py: cannot reach Redis at {app.config['REDIS_URL']}: {exc}", file=sys.stderr)

@@ -5,7 +5,7 @@
 Links the clip (from ../shared/media) into a temporary library, scans it with the project's code and
 prints, from one run:
 
-1. the project's full ladder job run in-process by an RQ SimpleWorker (`jobs.run_transcode`): the
+1. the project's full ladder job run in-process by an RQ SimpleWorker (`execute.run_transcode`): the
    worker's wall time and the job row's started_at -> finished_at, in s; and the time to playable, s
    from started_at until the row gets its output_dir while still running (EVENT playlists published;
    polled every 50 ms from a second thread; target <= 5 s);

@@ -24,6 +24,7 @@ from .models import MediaFile, ScanRun, utcnow
 from .scanner.probe import probe
 from .scanner.scan import ProgressFn, ScanSummary, resolve_targets, scan
 from .transcode import jobs
+from .transcode.execute import with_app
 
 Say = Callable[[str], None]
 #: Progress is written to `scan_runs` at most this often (s) by the admin's scan job.
@@ -157,7 +158,7 @@ def _scan_alive(run: ScanRun) -> bool:
 
 def run_scan_job(run_id: int) -> str:
     """RQ entry point for the admin's scan: progress into `scan_runs`, the summary line at the end."""
-    return jobs.with_app(_scan_job, run_id)
+    return with_app(_scan_job, run_id)
 
 
 def on_scan_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
@@ -169,7 +170,7 @@ def on_scan_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
                 run.status, run.error, run.finished_at = "failed", str(exc_value) or exc_type.__name__, utcnow()
                 session.commit()
 
-    jobs.with_app(mark)
+    with_app(mark)
 
 
 def _scan_job(run_id: int) -> str:

@@ -1,7 +1,7 @@
-"""One ladder job's work (called by `jobs.run_transcode` inside an RQ job):
+"""One ladder job's work (called by `execute.run_transcode` inside an RQ job):
 
 1. read the source's keyframes (when its video can be copied) and convert its text subtitles;
-2. run the one ffmpeg process, writing EVENT playlists into `<DATA_DIR>/hls/<media id>-<job id>/`;
+2. run the one ffmpeg process, writing EVENT playlists into `<DATA_DIR>/hls/<media id>-<job id>-<attempt>/`;
 3. as soon as every rendition has its first segment, write an estimated master playlist and record
    the folder on the job row: the title is playable while the encode goes on;
 4. at the end, check every rendition covers its source stream, rewrite the media playlists as VOD

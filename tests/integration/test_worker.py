@@ -47,11 +47,11 @@ def test_a_forking_worker_publishes_the_ladder(queued_app, command):
         assert os.path.isfile(os.path.join(queued_app.config["DATA_DIR"], "hls", job.output_dir, "master.m3u8"))
 
 
-def test_a_running_job_without_heartbeat_is_replaced(queued_app):
+def test_a_running_job_without_heartbeat_is_requeued(queued_app):
     with queued_app.app_context():
         db = get_db()
         job = db.scalar(select(TranscodeJob))
-        job.status, job.started_at = "running", utcnow() - timedelta(minutes=10)
+        job.status, job.started_at, job.attempts = "running", utcnow() - timedelta(minutes=10), 1
         job.heartbeat_at = utcnow() - timedelta(minutes=5)  # its worker was SIGKILLed long ago
         db.commit()
         lost = job.rq_job_id
@@ -61,8 +61,9 @@ def test_a_running_job_without_heartbeat_is_replaced(queued_app):
     assert response.status_code == 202 and response.json["job_id"] != lost
     with queued_app.app_context():
         rows = get_db().scalars(select(TranscodeJob).order_by(TranscodeJob.id)).all()
-        assert [(r.status, r.error) for r in rows] == [
-            ("failed", "the worker stopped before finishing this job"), ("queued", None)]
+        assert [(r.status, r.error, r.attempts) for r in rows] == [
+            ("queued", "worker died mid-job (attempt 1 of 3); retrying", 1)]  # the same row, its next attempt
+        assert queued_app.task_queue.job_ids == [response.json["job_id"]]  # under a new RQ job; the old one dropped
 
 
 def test_a_worker_with_a_bad_setting_says_which(tmp_path):
