@@ -122,16 +122,7 @@
   function playFile(body) {
     quality.closest("label").hidden = true;
     audioMenu.closest("label").hidden = true;
-    const usable = body.subtitles.filter((t) => t.convertible && t.url);
-    usable.forEach((t, i) => {
-      const track = document.createElement("track");
-      track.kind = "subtitles";
-      track.label = t.name;
-      if (t.language) track.srclang = t.language;
-      track.src = t.url;
-      video.appendChild(track);
-      track.track.mode = i === 0 && t.default ? "showing" : "hidden";
-    });
+    const usable = addTextTracks(video, body.subtitles);  // tracks.js
     fillSubtitles(usable, usable.length && usable[0].default ? 0 : -1);
     subsMenu.addEventListener("change", () => {
       Array.from(video.textTracks).forEach((t, i) => { t.mode = i === Number(subsMenu.value) ? "showing" : "hidden"; });
