@@ -1,0 +1,204 @@
+// Watch party: the queue (#queue), guests' requests (#requests) and the title picker (#title-search,
+// #title-results). Server events: `queue {items, requests}` and `request_update {request_id, status, kind,
+// payload, member_id, reason}`. The host and cohosts edit the queue directly (queue_add, queue_remove,
+// queue_move, skip, decide); a guest's "Add" sends `request {kind: "add", payload: {media_file_id}}` and
+// sees its requests' outcome. Titles come from GET /api/parties/<code>/titles?q=...
+"use strict";
+
+class PartyQueue {
+  // ctx: {socket, titlesUrl, role() -> "host"|"cohost"|"guest", canControl() -> bool, meId() -> id,
+  //       memberName(id) -> name, notice(text)}
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.items = [];
+    this.requests = new Map();  // request_id -> request (pending ones, and my decided ones)
+    this.list = document.getElementById("queue");
+    this.requestList = document.getElementById("requests");
+    this.search = document.getElementById("title-search");
+    this.results = document.getElementById("title-results");
+    this.skipButton = document.getElementById("btn-skip");
+    this.searchTimer = null;
+    this.searchSeq = 0;
+    this.skipButton.addEventListener("click", () => this.send("skip", {}));
+    this.search.addEventListener("input", () => {
+      clearTimeout(this.searchTimer);
+      this.searchTimer = setTimeout(() => this.find(), 250);
+    });
+    this.search.addEventListener("focus", () => { if (!this.results.children.length) this.find(); });
+    this.search.form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(this.searchTimer); this.find(); });
+    ctx.socket.on("queue", (data) => this.onQueue(data));
+    ctx.socket.on("request_update", (r) => this.onRequestUpdate(r));
+  }
+
+  editor() { return ["host", "cohost"].includes(this.ctx.role()); }
+
+  send(event, data) {
+    if (!this.ctx.socket.connected) { this.ctx.notice("Not connected to the party: try again in a moment."); return; }
+    this.ctx.socket.emit(event, data);
+  }
+
+  onQueue(data) {
+    this.items = (data && data.items) || [];
+    const pending = new Set();
+    for (const r of (data && data.requests) || []) {
+      pending.add(r.request_id);
+      this.requests.set(r.request_id, r);
+    }
+    for (const [id, r] of this.requests) {
+      if (r.status === "pending" && !pending.has(id)) this.requests.delete(id);  // decided elsewhere
+    }
+    this.render();
+  }
+
+  onRequestUpdate(r) {
+    if (!r || r.request_id === undefined) return;
+    const mine = r.member_id === this.ctx.meId();
+    if (r.status === "pending" || mine) this.requests.set(r.request_id, r);
+    else this.requests.delete(r.request_id);
+    if (mine && r.status !== "pending") {
+      const what = this.describe(r);
+      this.ctx.notice("Your request (" + what + ") was " + r.status + (r.reason ? ": " + r.reason : ""));
+    }
+    this.render();
+  }
+
+  // Re-renders with the current role (called on every state too: roles change).
+  render() {
+    this.renderQueue();
+    this.renderRequests();
+    this.skipButton.hidden = !this.ctx.canControl();
+    this.skipButton.disabled = this.items.length === 0;
+  }
+
+  button(text, onClick, label) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small-button";
+    b.textContent = text;
+    if (label) b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  renderQueue() {
+    const editor = this.editor();
+    const rows = this.items.map((item, index) => {
+      const li = document.createElement("li");
+      li.dataset.itemId = String(item.id);
+      const name = document.createElement("span");
+      name.className = "q-title";
+      name.textContent = item.title + (item.duration_ms ? " (" + PartyQueue.clock(item.duration_ms) + ")" : "");
+      li.appendChild(name);
+      if (editor) {
+        const tools = document.createElement("span");
+        tools.className = "q-tools";
+        const up = this.button("↑", () => this.send("queue_move", { item_id: item.id, index: index - 1 }), "Move up " + item.title);
+        const down = this.button("↓", () => this.send("queue_move", { item_id: item.id, index: index + 1 }), "Move down " + item.title);
+        up.classList.add("q-up");
+        down.classList.add("q-down");
+        up.disabled = index === 0;
+        down.disabled = index === this.items.length - 1;
+        const remove = this.button("Remove", () => this.send("queue_remove", { item_id: item.id }), "Remove " + item.title);
+        remove.classList.add("q-remove");
+        tools.append(up, down, remove);
+        li.appendChild(tools);
+      }
+      return li;
+    });
+    if (!rows.length) {
+      const li = document.createElement("li");
+      li.className = "muted empty";
+      li.textContent = "The queue is empty.";
+      rows.push(li);
+    }
+    this.list.replaceChildren(...rows);
+  }
+
+  describe(r) {
+    const p = r.payload || {};
+    const item = this.items.find((i) => i.id === p.item_id);
+    const title = p.title || (item && item.title) || (p.media_file_id !== undefined ? "file " + p.media_file_id : "an item");
+    if (r.kind === "add") return "add " + title;
+    if (r.kind === "remove") return "remove " + title;
+    if (r.kind === "move") return "move " + title + " to place " + ((p.index || 0) + 1);
+    return r.kind;
+  }
+
+  renderRequests() {
+    const editor = this.editor();
+    const me = this.ctx.meId();
+    const rows = [];
+    for (const r of this.requests.values()) {
+      const li = document.createElement("li");
+      li.dataset.requestId = String(r.request_id);
+      li.dataset.status = r.status;
+      const who = r.member_id === me ? "You" : this.ctx.memberName(r.member_id);
+      const text = document.createElement("span");
+      text.textContent = who + " asked to " + this.describe(r) + ": ";
+      const status = document.createElement("span");
+      status.className = "req-status";
+      status.textContent = r.status + (r.reason ? " (" + r.reason + ")" : "");
+      li.append(text, status);
+      if (editor && r.status === "pending") {
+        const yes = this.button("Approve", () => this.send("decide", { request_id: r.request_id, approve: true }));
+        const no = this.button("Deny", () => this.send("decide", { request_id: r.request_id, approve: false }));
+        yes.classList.add("req-approve");
+        no.classList.add("req-deny", "secondary");
+        li.append(" ", yes, " ", no);
+      }
+      rows.push(li);
+    }
+    this.requestList.replaceChildren(...rows);
+    const head = document.getElementById("requests-head");
+    if (head) head.hidden = rows.length === 0;
+  }
+
+  async find() {
+    const seq = ++this.searchSeq;
+    const url = this.ctx.titlesUrl + "?q=" + encodeURIComponent(this.search.value.trim());
+    let body;
+    try {
+      const response = await fetch(url, { credentials: "same-origin" });
+      body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.message || "HTTP " + response.status);
+    } catch (e) {
+      if (seq === this.searchSeq) this.results.replaceChildren(PartyQueue.note("Search failed: " + e.message));
+      return;
+    }
+    if (seq !== this.searchSeq) return;
+    const items = body.items || [];
+    const rows = items.map((t) => {
+      const li = document.createElement("li");
+      li.dataset.mediaFileId = String(t.media_file_id);
+      const name = document.createElement("span");
+      name.textContent = t.title + (t.duration_ms ? " (" + PartyQueue.clock(t.duration_ms) + ")" : "");
+      const add = this.button(this.editor() ? "Add" : "Ask to add", () => this.add(t), "Add " + t.title);
+      add.classList.add("add-title");
+      li.append(name, " ", add);
+      return li;
+    });
+    this.results.replaceChildren(...(rows.length ? rows : [PartyQueue.note("No titles match.")]));
+  }
+
+  add(title) {
+    if (this.editor()) this.send("queue_add", { media_file_id: title.media_file_id });
+    else this.send("request", { kind: "add", payload: { media_file_id: title.media_file_id } });
+  }
+
+  static note(text) {
+    const li = document.createElement("li");
+    li.className = "muted";
+    li.textContent = text;
+    return li;
+  }
+
+  static clock(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
+  }
+}
+
+window.PartyQueue = PartyQueue;
