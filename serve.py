@@ -9,8 +9,9 @@ The app itself is async-mode agnostic; tests run it in threading mode under werk
 import warnings
 
 # eventlet 0.40+ warns on import that it is deprecated (we know: that is why it stays in this file)
-warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*[Ee]ventlet.*")
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 import eventlet  # noqa: E402
+import eventlet.wsgi  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -33,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"serve.py: configuration: {exc}", file=sys.stderr)
         return 2
-    app.socketio.run(app, host=args.host, port=args.port, log_output=False)
+    # eventlet.listen's default SO_REUSEPORT would let a second server share the port unnoticed
+    # (the kernel then splits connections between an old and a new process): refuse it instead.
+    try:
+        listener = eventlet.listen((args.host, args.port), reuse_port=False)
+    except OSError as exc:
+        print(f"serve.py: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    eventlet.wsgi.server(listener, app, log_output=False)  # app.wsgi_app is Flask-SocketIO's middleware
     return 0
 
 

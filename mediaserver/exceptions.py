@@ -20,3 +20,12 @@ class TranscodeError(MediaServerError):
 
 class TokenError(MediaServerError):
     """A stream token is missing, tampered with, expired or for another title."""
+
+
+class TokenExpired(TokenError):
+    """A well-signed stream token past its expiry; `grant` is what it granted (a logged-in browser or a
+    running party may still be honoured)."""
+
+    def __init__(self, message: str, grant) -> None:
+        super().__init__(message)
+        self.grant = grant

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .exceptions import TokenError
+from .exceptions import TokenError, TokenExpired
 
 SALT = "mediaserver.stream-token.v1"
 PARTY_SALT = "mediaserver.party-token.v1"
@@ -41,7 +41,8 @@ def issue(secret: str, user_id: int, media_file_id: int, ttl_s: int, now_s: floa
 def verify(secret: str, token: str, media_file_id: int, now_s: float) -> StreamGrant:
     """Check a token for `media_file_id` at time `now_s`.
 
-    Raises TokenError with the reason: malformed or tampered, expired, or issued for another title.
+    Raises TokenError with the reason: malformed or tampered, or issued for another title; TokenExpired
+    (a TokenError carrying the grant) when it has expired.
     """
     try:
         user_id, token_media_id, expires_s, *party = URLSafeSerializer(secret, salt=SALT).loads(token)
@@ -51,7 +52,7 @@ def verify(secret: str, token: str, media_file_id: int, now_s: float) -> StreamG
     if grant.media_file_id != media_file_id:
         raise TokenError("stream token is for another title")
     if now_s >= grant.expires_s:
-        raise TokenError("stream token has expired")
+        raise TokenExpired("stream token has expired", grant)
     return grant
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 
 from flask import Flask, current_app, request, session
 from flask_socketio import Namespace, emit, join_room, leave_room
@@ -26,7 +27,7 @@ log = logging.getLogger("mediaserver.party")
 
 NAMESPACE = "/party"
 HEARTBEAT_MS = 5_000    # issue 5: `state` on every change and every 5 s
-TICK_S = 0.5            # timer loop period (s): barrier and grace deadlines land within 0.5 s
+TICK_S = 0.25           # timer loop period (s): barrier and grace deadlines land within 0.25 s
 #: Events that go through `state.apply` (the rest have handlers of their own).
 COMMANDS = ("play", "pause", "seek", "buffering", "ready", "set_control", "set_role", "skip",
             "queue_add", "queue_remove", "queue_move", "request", "decide", "chat", "react")
@@ -44,6 +45,7 @@ class PartyNamespace(Namespace):
         super().__init__(NAMESPACE)
         self.app = app
         self.members: dict[str, tuple[int, str]] = {}
+        self.process_id = uuid.uuid4().hex  # this web process, for connection bookkeeping in Redis
         self._ticker_lock = threading.Lock()
         self._ticker_running = False
 
@@ -80,7 +82,7 @@ class PartyNamespace(Namespace):
         now = store.now_ms()
         join_room(room(row.id))
         self.members[sid] = (row.id, member.member_id)
-        store.connections(redis, row.id, member.member_id, +1)
+        store.connect(redis, row.id, sid, self.process_id, member.member_id)
         store.touch(redis, row.id, member.member_id, now)
         try:
             with store.locked(redis, row.id):
@@ -88,6 +90,7 @@ class PartyNamespace(Namespace):
                 state.join(party, member.member_id, member.display_name, now)
                 store.save(redis, db, party)
         except LockError:
+            self._depart(sid)
             return {"ok": False, "message": "the party is busy; try again"}
         role = party.members[member.member_id].role
         access.mark(db, member, True, role)
@@ -133,7 +136,7 @@ class PartyNamespace(Namespace):
         try:
             data = _with_catalog_facts(db, event, data)
         except access.PartyError as exc:
-            emit("rejected", {"event_id": data.get("event_id"), "reason": str(exc), "code": "invalid"})
+            self._reject(party_id, data, str(exc), "invalid")
             return
         now = store.now_ms()
         try:
@@ -147,8 +150,7 @@ class PartyNamespace(Namespace):
                 if not outcome.ignored:
                     store.save(redis, db, party, durable=outcome.changed or bool(outcome.emits))
         except LockError:
-            emit("rejected", {"event_id": data.get("event_id"), "reason": "the party is busy; try again",
-                              "code": "busy"})
+            self._reject(party_id, data, "the party is busy; try again", "busy")
             return
         store.touch(redis, party_id, member_id, now)
         if outcome.ignored:
@@ -164,6 +166,13 @@ class PartyNamespace(Namespace):
             _mirror_roles(db, party)
 
     # --- helpers ----------------------------------------------------------------------------
+    def _reject(self, party_id: int, data: dict, reason: str, code: str) -> None:
+        """`rejected` to the sender with the party's current state (read without the lock)."""
+        party, now = store.load(current_app.redis, get_db(), party_id), store.now_ms()
+        emit("rejected", {"event_id": data.get("event_id"), "reason": reason, "code": code,
+                          "state": state.view(party, now, store.reports(current_app.redis, party_id)) if party
+                          else None})
+
     def _load(self, row: WatchSession) -> Party:
         party = store.load(current_app.redis, get_db(), row.id)
         if party is None:  # a party made before its snapshot existed cannot happen; be explicit anyway
@@ -183,7 +192,7 @@ class PartyNamespace(Namespace):
         leave_room(room(party_id), sid=sid, namespace=NAMESPACE)
         redis, db = current_app.redis, get_db()
         try:
-            if store.connections(redis, party_id, member_id, -1) > 0:
+            if store.disconnect(redis, party_id, sid, member_id):
                 return  # still connected from another device or tab
             now = store.now_ms()
             with store.locked(redis, party_id):
@@ -210,6 +219,7 @@ class PartyNamespace(Namespace):
                     self._ticker_running = False
                     return
             try:
+                store.alive(self.app.redis, self.process_id)
                 with self.app.app_context():
                     self._tick_all()
             except Exception:  # a failing tick (Redis down) must not end the loop

@@ -179,7 +179,8 @@ def load_title(party: Party, item: QueueItem, now_ms: int) -> Outcome:
 
 
 def view(party: Party, now_ms: int, reports: dict[str, dict] | None = None) -> dict:
-    """The `state` event's body (issue 5's wire contract), plus `server_ms`, `title` and `duration_ms`.
+    """The `state` event's body (issue 5's wire contract), plus `server_ms`, `title`, `duration_ms` and
+    `ended` (true once the party has ended).
 
     `reports` maps member ids to their last `{"drift_ms", "rtt_ms"}`.
     """
@@ -190,6 +191,7 @@ def view(party: Party, now_ms: int, reports: dict[str, dict] | None = None) -> d
         "duration_ms": party.duration_ms, "state": party.state, "position_ms": party.position_ms,
         "anchor_server_ms": party.anchor_server_ms, "rate": party.rate, "rev": party.rev,
         "host": party.host_id, "control_mode": party.control_mode, "server_ms": now_ms,
+        "ended": party.ended_ms is not None,
         "members": [{"id": m.id, "name": m.name, "role": m.role, "status": m.status,
                      "drift_ms": reports.get(m.id, {}).get("drift_ms"),
                      "rtt_ms": reports.get(m.id, {}).get("rtt_ms")} for m in members],

@@ -6,7 +6,8 @@ Redis keys (prefix `mediaserver:party:<id>:`):
   processes);
 - `seen`: hash member id -> last time (ms) it was heard from (presence, written without the lock);
 - `reports`: hash member id -> `{"drift_ms", "rtt_ms"}` JSON, the members' last `report`;
-- `conns`: hash member id -> open Socket.IO connections (a member may use several devices);
+- `sids`: hash Socket.IO sid -> "<process id>|<member id>": open connections (a member may use several
+  devices); an entry whose process stopped renewing `mediaserver:process:<id>` (killed) is dead;
 - `tick` / `beat`: short-lived keys electing the one process that runs a party's timers this second
   and sends its 5 s `state` heartbeat.
 `mediaserver:parties:active` is the set of running parties' ids.
@@ -29,6 +30,8 @@ PREFIX = "mediaserver:party:"
 ACTIVE = "mediaserver:parties:active"
 LOCK_TIMEOUT_S = 5  # a holder that died frees the lock after this long (s)
 STATE_TTL_S = 7 * 24 * 3600  # an untouched party's Redis state expires after a week (the row remains)
+PROCESS_PREFIX = "mediaserver:process:"
+PROCESS_TTL_MS = 5_000  # a web process not heard from for this long is dead (its timer renews it)
 
 
 def now_ms() -> int:
@@ -104,9 +107,30 @@ def max_rtt_ms(party: Party, member_reports: dict[str, dict]) -> int:
     return max(values, default=0)
 
 
-def connections(redis: Redis, party_id: int, member_id: str, delta: int) -> int:
-    """Add `delta` to the member's open connections; returns the new count."""
-    return int(redis.hincrby(_key(party_id, "conns"), member_id, delta))
+def alive(redis: Redis, process_id: str) -> None:
+    """Mark this web process alive for PROCESS_TTL_MS (renewed by its timer loop while it has members)."""
+    redis.set(f"{PROCESS_PREFIX}{process_id}", b"1", px=PROCESS_TTL_MS)
+
+
+def connect(redis: Redis, party_id: int, sid: str, process_id: str, member_id: str) -> None:
+    """Record an open connection of `member_id` on process `process_id`."""
+    alive(redis, process_id)
+    redis.hset(_key(party_id, "sids"), sid, f"{process_id}|{member_id}")
+
+
+def disconnect(redis: Redis, party_id: int, sid: str, member_id: str) -> bool:
+    """Forget connection `sid`; True when the member still has another live connection. Entries of
+    processes that died (killed: no disconnect ever ran) are dropped on the way."""
+    key = _key(party_id, "sids")
+    redis.hdel(key, sid)
+    still = False
+    for other, value in redis.hgetall(key).items():
+        process_id, _, owner = value.decode().partition("|")
+        if not redis.exists(f"{PROCESS_PREFIX}{process_id}"):
+            redis.hdel(key, other)
+        elif owner == member_id:
+            still = True
+    return still
 
 
 def active_ids(redis: Redis) -> list[int]:

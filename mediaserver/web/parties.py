@@ -111,6 +111,9 @@ def end(code: str):
     if row.host_user_id != g.user.id and not g.user.is_admin:
         return error_response(403, "only the party's host (or an admin) can end it")
     access.end(db, current_app.redis, row)
+    party = store.load(current_app.redis, db, row.id)
+    if party is not None:
+        current_app.socketio.emit("state", state.view(party, store.now_ms()), to=room(row.id), namespace="/party")
     current_app.socketio.emit("error", {"message": "the host ended the party"}, to=room(row.id),
                               namespace="/party")
     return jsonify(id=row.id, code=row.code, ended=True)
@@ -121,7 +124,11 @@ def playback(code: str):
     """How this member plays the party's title (`?media_file_id=` a queued one): the shape of
     `/api/media-files/<id>/playback`; a guest's stream URLs are scoped to the party."""
     row, member = _member(code)
-    wanted = request.args.get("media_file_id", type=int) or row.media_file_id
+    wanted = row.media_file_id
+    if "media_file_id" in request.args:
+        wanted = request.args.get("media_file_id", type=int)
+        if wanted is None or wanted < 1:
+            return error_response(400, "media_file_id must be a positive whole number")
     if wanted is None or not access.may_stream(get_db(), row.id, wanted):
         return error_response(404, "that title is not in this party")
     media = get_db().get(MediaFile, wanted)

@@ -20,10 +20,10 @@ from werkzeug.security import safe_join
 
 from .. import tokens
 from ..db import get_db
-from ..exceptions import TokenError
+from ..exceptions import TokenError, TokenExpired
 from ..models import MediaFile, PlaybackPosition, User, utcnow
 from ..party import access
-from ..transcode import jobs
+from ..transcode import jobs, recovery
 from ..transcode.decision import DIRECT
 from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
 from ..transcode.sources import extract_subtitles, subtitle_cache_dir
@@ -136,18 +136,23 @@ def _served_job(media: MediaFile):
     job = media.playable_job
     if job is not None and job.status == "running":
         beat = job.heartbeat_at or job.started_at
-        if beat is None or (utcnow() - jobs.aware(beat)).total_seconds() > current_app.config["LIVE_STALE_S"]:
+        if beat is None or (utcnow() - recovery.aware(beat)).total_seconds() > current_app.config["LIVE_STALE_S"]:
             return media.ready_job
     return job
 
 
 def _check_token(media_id: int, token: str):
-    """None when `token` (or, once it expired, the browser's session) grants `media_id`, else a 403."""
+    """None when `token` grants `media_id`, else a 403. An expired token is still honoured for the
+    logged-in browser session, and for a party guest while the party runs and holds the title."""
     try:
         grant = tokens.verify(current_app.config["SECRET_KEY"], token, media_id, time.time())
-    except TokenError as exc:
-        if str(exc) == "stream token has expired" and g.get("user") is not None:
+    except TokenExpired as exc:
+        if g.get("user") is not None:
             return None  # a logged-in browser keeps playing what it started
+        if exc.grant.party_id is not None and access.may_stream(get_db(), exc.grant.party_id, media_id):
+            return None  # so does a party guest's player (a direct-play Range request), while the party runs
+        return error_response(403, str(exc))
+    except TokenError as exc:
         return error_response(403, str(exc))
     if grant.party_id is not None:
         if not access.may_stream(get_db(), grant.party_id, media_id):

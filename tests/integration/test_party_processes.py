@@ -1,0 +1,187 @@
+"""One party across two real web processes (`serve.py`, eventlet) sharing SQLite, Redis and the
+Socket.IO message queue: events cross processes, and a process killed with SIGKILL and started again
+takes its members back into the party with the timeline intact.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+import requests
+from redis import Redis
+
+from mediaserver import create_app
+from mediaserver.web.auth import create_user
+from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, media_id
+from tests.integration.test_party_socket import NS, Peer, now_ms
+
+BBB = "Movies/BBB (2008).mp4"
+SECRET = "process-test-secret-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Cluster:
+    """`serve.py` processes on one database, one Redis and one Socket.IO channel."""
+
+    def __init__(self, base, env) -> None:
+        self.base, self.env, self.procs, self.logs = base, env, {}, {}
+
+    def start(self, name: str, port: int) -> str:
+        log = open(self.base / f"{name}.log", "ab")
+        self.logs[name] = log
+        self.procs[name] = subprocess.Popen([str(PROJECT / ".venv/bin/python"), "serve.py", "--port", str(port)],
+                                            cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return f"http://127.0.0.1:{port}"
+
+    def wait_up(self, name: str, url: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.procs[name].poll() is None, f"{name} exited:\n{self.log(name)}"
+            try:
+                requests.get(url + "/p/nosuchcode/qr.svg", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise AssertionError(f"{name} did not answer HTTP within {timeout} s:\n{self.log(name)}")
+
+    def kill(self, name: str) -> None:
+        self.procs[name].send_signal(signal.SIGKILL)
+        self.procs[name].wait(10)
+
+    def log(self, name: str) -> str:
+        self.logs[name].flush()
+        return (self.base / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+        for log in self.logs.values():
+            log.close()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    library = tmp_path / "lib"
+    (library / BBB).parent.mkdir(parents=True)
+    shutil.copyfile(clip("video/bbb_h264_aac_720p_30s.mp4"), library / BBB)
+    database = f"sqlite:///{tmp_path / 'party.db'}"
+    channel = f"mediaserver-test-{uuid.uuid4().hex}"
+    conn = Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    # the schema, a user and the catalog, made here once: the two processes then never race on DDL
+    app = create_app(app_config(tmp_path, DATABASE_URL=database, SECRET_KEY=SECRET, LIBRARY_ROOTS=[str(library)],
+                                SOCKETIO_CHANNEL=channel))
+    with app.app_context():
+        create_user("alice", PASSWORD, is_admin=True)
+    assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    env = {**os.environ, "MEDIASERVER_INSTANCE": str(tmp_path / "instance"), "DATABASE_URL": database,
+           "SECRET_KEY": SECRET, "REDIS_URL": TEST_REDIS_URL, "MEDIASERVER_SOCKETIO_CHANNEL": channel,
+           "MEDIASERVER_LIBRARY": str(library), "MEDIASERVER_DATA_DIR": str(tmp_path / "data"),
+           "MEDIASERVER_AUTO_TRANSCODE": "0", "PYTHONUNBUFFERED": "1"}
+    env.pop("MEDIASERVER_ASYNC_MODE", None)
+    cluster = Cluster(tmp_path, env)
+    cluster.bbb = media_id(app, BBB)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        conn.flushdb()
+
+
+class Rejoining(Peer):
+    """A client that reconnects by itself and joins its party again on every new connection."""
+
+    def __init__(self, url: str, cookie: str, code: str) -> None:
+        super().__init__(url, cookie, reconnection=True, reconnection_delay=0.2, reconnection_delay_max=0.5,
+                         randomization_factor=0)
+        self.code, self.connects = code, 0
+        self.sio.on("connect", self._rejoin, namespace=NS)
+
+    def _rejoin(self) -> None:
+        self.connects += 1
+        self.sio.emit("join", {"code": self.code, "token": ""}, namespace=NS,
+                      callback=self._recorder("join_ack"))
+
+
+def position(state: dict, at_ms: int) -> int:
+    """The state's position extrapolated to `at_ms` (the party's timeline rule)."""
+    if state["state"] != "playing":
+        return state["position_ms"]
+    return state["position_ms"] + max(0, at_ms - state["anchor_server_ms"])
+
+
+def test_a_party_spans_two_processes_and_survives_one_being_killed(cluster):
+    port_a, port_b = free_port(), free_port()
+    url_a, url_b = cluster.start("a", port_a), cluster.start("b", port_b)
+    cluster.wait_up("a", url_a)
+    cluster.wait_up("b", url_b)
+
+    session = requests.Session()
+    assert session.post(url_a + "/api/auth/login", json={"username": "alice", "password": PASSWORD}).ok
+    created = session.post(url_a + "/api/parties", json={"media_file_id": cluster.bbb})
+    assert created.status_code == 201
+    code = created.json()["code"]
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    host = Rejoining(url_a, cookie, code)
+    joined = requests.post(f"{url_b}/api/parties/{code}/join", json={"name": "Sam"})  # joins through B
+    assert joined.status_code == 200
+    guest = Peer(url_b)
+    try:
+        assert host.join(code)["role"] == "host"
+        assert guest.join(code, joined.json()["token"])["ok"]
+
+        # events cross processes: the host's play and chat (A) reach the guest (B), and back
+        marks = host.mark(), guest.mark()
+        sent = host.send("play", {"rev": 0, "event_id": uuid.uuid4().hex})
+        played, received = guest.wait("state", lambda s: s["state"] == "playing", marks[1])
+        assert played["rev"] == 1 and played["anchor_server_ms"] - sent >= 300 and received < played["anchor_server_ms"]
+        host.send("chat", {"text": "from A"})
+        assert guest.wait("chat", since=marks[1])[0]["text"] == "from A"
+        guest.send("chat", {"text": "from B"})
+        assert host.wait("chat", lambda c: c["text"] == "from B", marks[0])[0]["name"] == "Sam"
+
+        # SIGKILL A (no disconnect handler runs), start it again on the same port
+        time.sleep(max(0, played["anchor_server_ms"] + 500 - now_ms()) / 1000)  # be well into playback
+        cluster.kill("a")
+        marks = host.mark(), guest.mark()
+        connects = host.connects
+        restarted = now_ms()
+        cluster.start("a", port_a)
+        ack, _ = host.wait("join_ack", since=marks[0], timeout=10)
+        assert ack["ok"] and ack["role"] == "host" and host.connects == connects + 1, cluster.log("a")
+        back, back_at = host.wait("state", lambda s: s["rev"] == 1, marks[0], timeout=5)
+        assert back_at - restarted <= 5_000, back_at - restarted
+        assert back["state"] == "playing" and back["host"] == "u1" and back["party"] == code
+        assert next(m for m in back["members"] if m["id"] == "u1")["status"] != "offline"
+        other = guest.wait("state", lambda s: s["server_ms"] >= back["server_ms"], marks[1], timeout=3)[0]
+        now = now_ms()
+        expected = now - played["anchor_server_ms"]  # it started at 0 and nothing has paused it
+        assert abs(position(back, now) - position(other, now)) <= 100
+        assert abs(position(back, now) - expected) <= 100 and abs(position(other, now) - expected) <= 100
+
+        # the restarted A serves the party's commands again, and B hears them
+        marks = host.mark(), guest.mark()
+        host.send("pause", {"position_ms": position(back, now_ms()), "rev": 1, "event_id": uuid.uuid4().hex})
+        paused = guest.wait("state", lambda s: s["state"] == "paused", marks[1])[0]
+        assert paused["rev"] == 2 and abs(paused["position_ms"] - (now_ms() - played["anchor_server_ms"])) <= 1_000
+    finally:
+        host.sio.reconnection = False
+        for peer in (host, guest):
+            if peer.sio.connected:
+                peer.close()

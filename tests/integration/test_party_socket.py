@@ -1,0 +1,423 @@
+"""The `/party` Socket.IO namespace over a real connection (party/events.py, issue 5's wire contract).
+
+A live threaded werkzeug server (the app in threading mode) for the module, python-socketio clients:
+the host authenticated by its session cookie, guests by the token of `POST /api/parties/<code>/join`.
+Every test makes its own party. Times are integer ms; server and clients share this machine's clock.
+"""
+import functools
+import shutil
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import socketio
+from redis import Redis
+from werkzeug.serving import make_server
+
+from mediaserver import create_app
+from mediaserver.web.auth import create_user
+from tests.helpers import PASSWORD, TEST_REDIS_URL, app_config, clip, media_id
+
+NS = "/party"
+EVENTS = ("state", "time_pong", "rejected", "queue", "request_update", "chat", "react", "error")
+BBB, FLOWER = "Movies/BBB (2008).mp4", "Movies/Flower.mp4"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Peer:
+    """A python-socketio client on `/party` that records every server event as (name, data, received ms)."""
+
+    def __init__(self, url: str, cookie: str = "", **client_options) -> None:
+        self.events: list[tuple[str, dict, int]] = []
+        self.cond = threading.Condition()
+        self.sio = socketio.Client(**client_options)
+        for name in EVENTS:
+            self.sio.on(name, self._recorder(name), namespace=NS)
+        self.sio.connect(url, namespaces=[NS], transports=["websocket"], headers={"Cookie": cookie} if cookie else {})
+        self.member_id = None
+
+    def _recorder(self, name):
+        def record(data=None):
+            with self.cond:
+                self.events.append((name, data, now_ms()))
+                self.cond.notify_all()
+        return record
+
+    def join(self, code: str, token: str = "") -> dict:
+        ack = self.sio.call("join", {"code": code, "token": token}, namespace=NS, timeout=5)
+        self.member_id = ack.get("member_id")
+        return ack
+
+    def send(self, event: str, data: dict | None = None) -> int:
+        """Emit and wait for the server's ack (the handler has run); returns the send time (ms)."""
+        sent = now_ms()
+        self.sio.call(event, data if data is not None else {}, namespace=NS, timeout=5)
+        return sent
+
+    def close(self) -> None:
+        """Disconnect. websocket-client waits 3 s for a close frame its own read loop may have taken
+        already (3 s per teardown): a short wait sends the server the same bytes."""
+        ws = self.sio.eio.ws
+        if ws is not None:
+            ws.close = functools.partial(ws.close, timeout=0.2)
+        self.sio.disconnect()
+
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.events)
+
+    def wait(self, name: str, pred=lambda d: True, since: int = 0, timeout: float = 3.0):
+        """The first `name` event from index `since` on that satisfies `pred`: (data, received ms)."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for ev, data, at in self.events[since:]:
+                    if ev == name and pred(data):
+                        return data, at
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no matching {name!r} within {timeout} s; got {self.events[since:]}")
+                self.cond.wait(left)
+
+    def none(self, name: str, pred=lambda d: True, since: int = 0, within: float = 0.5) -> None:
+        """Assert no matching `name` event arrives from index `since` on within `within` s."""
+        deadline = time.monotonic() + within
+        with self.cond:
+            while (left := deadline - time.monotonic()) > 0:
+                self.cond.wait(left)
+            unexpected = [d for ev, d, _ in self.events[since:] if ev == name and pred(d)]
+        assert not unexpected, f"unexpected {name!r}: {unexpected}"
+
+    def received(self, name: str, since: int = 0) -> list[dict]:
+        with self.cond:
+            return [d for ev, d, _ in self.events[since:] if ev == name]
+
+
+def member(state: dict, member_id: str) -> dict:
+    return next(m for m in state["members"] if m["id"] == member_id)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("party_socket")
+    for name, rel in {BBB: "video/bbb_h264_aac_720p_30s.mp4", FLOWER: "video/flower.mp4"}.items():
+        (base / "lib" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(clip(rel), base / "lib" / name)
+    conn = Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    app = create_app(app_config(base, LIBRARY_ROOTS=[str(base / "lib")]))
+    with app.app_context():
+        create_user("alice", PASSWORD, is_admin=True)
+    assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
+    app.bbb, app.flower = media_id(app, BBB), media_id(app, FLOWER)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    app.url = f"http://127.0.0.1:{httpd.server_port}"
+    yield app
+    httpd.shutdown()
+    thread.join(5)
+    conn.flushdb()
+
+
+class Party:
+    """A fresh party on BBB with its host connected and joined; `guest(name)` adds a connected guest."""
+
+    def __init__(self, app) -> None:
+        self.url, self.peers = app.url, []
+        self.session = requests.Session()
+        assert self.session.post(self.url + "/api/auth/login",
+                                 json={"username": "alice", "password": PASSWORD}).status_code == 200
+        created = self.session.post(self.url + "/api/parties", json={"media_file_id": app.bbb})
+        assert created.status_code == 201
+        self.code, self.id = created.json()["code"], created.json()["id"]
+        self.cookie = "; ".join(f"{k}={v}" for k, v in self.session.cookies.items())
+        self.host = self.peer(self.cookie)
+        ack = self.host.join(self.code)
+        assert ack["ok"] and ack["role"] == "host" and ack["member_id"] == "u1", ack
+        self.tokens = {}
+
+    def peer(self, cookie: str = "") -> Peer:
+        peer = Peer(self.url, cookie)
+        self.peers.append(peer)
+        return peer
+
+    def guest(self, name: str) -> Peer:
+        joined = requests.post(f"{self.url}/api/parties/{self.code}/join", json={"name": name})
+        assert joined.status_code == 200
+        peer = self.peer()
+        ack = peer.join(self.code, joined.json()["token"])
+        assert ack["ok"] and ack["role"] == "guest" and ack["member_id"].startswith("g"), ack
+        self.tokens[peer.member_id] = joined.json()["token"]
+        return peer
+
+    def state(self, peer: Peer, pred, since: int = 0, timeout: float = 3.0) -> dict:
+        return peer.wait("state", pred, since, timeout)[0]
+
+    def http_state(self) -> dict:
+        return requests.get(f"{self.url}/api/parties/{self.code}", cookies=self.session.cookies).json()
+
+
+
+@pytest.fixture
+def party(server):
+    p = Party(server)
+    yield p
+    for peer in p.peers:
+        if peer.sio.connected:
+            peer.close()
+
+
+def eid() -> str:
+    return uuid.uuid4().hex
+
+
+def play(party: Party, peer: Peer, rev: int) -> dict:
+    """`play` from `peer` at `rev`; the resulting playing state as `peer` receives it."""
+    mark = peer.mark()
+    peer.send("play", {"rev": rev, "event_id": eid()})
+    return party.state(peer, lambda s: s["state"] == "playing" and s["rev"] == rev + 1, mark)
+
+
+def test_join_host_by_session_and_guests_by_token_and_a_bad_token_is_refused(party):
+    sam, kim = party.guest("Sam"), party.guest("Kim")
+    state = party.state(party.host, lambda s: len(s["members"]) == 3)
+    assert [(m["id"], m["name"], m["role"], m["status"]) for m in state["members"]] == [
+        ("u1", "alice", "host", "loading"), (sam.member_id, "Sam", "guest", "loading"),
+        (kim.member_id, "Kim", "guest", "loading")]
+    assert state["party"] == party.code and state["host"] == "u1" and state["control_mode"] == "host"
+    sam.wait("queue")  # the joiner gets the queue
+    for token in ("forged.token", party.tokens[sam.member_id] + "x"):
+        stranger = party.peer()
+        assert stranger.join(party.code, token) == {"ok": False, "message": "invalid party token"}
+        assert stranger.wait("error")[0] == {"message": "invalid party token"}
+    nobody = party.peer()
+    assert nobody.join(party.code)["ok"] is False  # no token, no session
+    assert nobody.join("nosuchcode")["ok"] is False
+    nobody.send("pause", {"position_ms": 0, "rev": 0})  # not a member: an error, no state change
+    assert "join" in nobody.wait("error", lambda e: "pause" in e["message"])[0]["message"]
+    assert party.http_state()["rev"] == 0
+
+
+def test_time_ping_is_answered_with_the_server_clock(party):
+    for _ in range(3):
+        mark, sent = party.host.mark(), now_ms()
+        party.host.sio.emit("time_ping", {"client_ms": sent}, namespace=NS)
+        pong, received = party.host.wait("time_pong", since=mark)
+        assert pong["client_ms"] == sent and sent <= pong["server_ms"] <= received
+
+
+def test_play_reaches_every_member_before_its_anchor_at_least_300_ms_ahead(party):
+    guests = [party.guest("Sam"), party.guest("Kim")]
+    marks = [p.mark() for p in (party.host, *guests)]
+    sent = party.host.send("play", {"rev": 0, "event_id": eid()})
+    for peer, mark in zip((party.host, *guests), marks):
+        state, received = peer.wait("state", lambda s: s["state"] == "playing", mark)
+        assert state["rev"] == 1 and state["position_ms"] == 0 and state["rate"] == 1.0
+        assert state["anchor_server_ms"] - state["server_ms"] >= 300 and state["anchor_server_ms"] - sent >= 300
+        assert received < state["anchor_server_ms"]  # the state arrives before the moment it names
+
+
+def test_a_guest_pause_in_host_mode_is_rejected_and_changes_nothing(party):
+    sam = party.guest("Sam")
+    playing = play(party, party.host, 0)
+    host_mark = party.host.mark()
+    event_id = eid()
+    sam.send("pause", {"position_ms": 1000, "rev": 1, "event_id": event_id})
+    rejected, _ = sam.wait("rejected")
+    assert rejected["event_id"] == event_id and rejected["code"] == "forbidden" and rejected["reason"]
+    current = rejected["state"]
+    assert (current["state"], current["rev"], current["anchor_server_ms"]) == (
+        "playing", 1, playing["anchor_server_ms"])
+    party.host.none("state", lambda s: s["rev"] != 1 or s["state"] != "playing", host_mark)
+    party.host.none("rejected", since=0, within=0)
+    assert (party.http_state()["state"], party.http_state()["rev"]) == ("playing", 1)
+
+
+def test_in_everyone_mode_a_guest_pause_pauses_the_room(party):
+    sam = party.guest("Sam")
+    mark = sam.mark()
+    event_id = eid()
+    sam.send("set_control", {"mode": "everyone", "event_id": event_id})  # only the host may
+    assert sam.wait("rejected", since=mark)[0]["code"] == "forbidden"
+    party.host.send("set_control", {"mode": "everyone"})
+    party.state(sam, lambda s: s["control_mode"] == "everyone", mark)
+    playing = play(party, party.host, 0)
+    time.sleep(max(0, playing["anchor_server_ms"] + 700 - now_ms()) / 1000)  # play for 0.7 s
+    at = playing["position_ms"] + now_ms() - playing["anchor_server_ms"]
+    marks = party.host.mark(), sam.mark()
+    sam.send("pause", {"position_ms": at, "rev": 1, "event_id": eid()})
+    for peer, mark in zip((party.host, sam), marks):
+        paused = party.state(peer, lambda s: s["state"] == "paused", mark)
+        assert paused["rev"] == 2 and paused["position_ms"] == at
+
+
+def test_a_stale_rev_is_rejected_and_a_repeated_event_id_applies_once(party):
+    host = party.host
+    play(party, host, 0)
+    mark = host.mark()
+    host.send("pause", {"position_ms": 500, "rev": 0, "event_id": "stale-1"})
+    rejected = host.wait("rejected", since=mark)[0]
+    assert (rejected["code"], rejected["event_id"], rejected["state"]["rev"]) == ("stale", "stale-1", 1)
+    host.send("pause", {"position_ms": 500, "rev": 1, "event_id": "once"})
+    paused = party.state(host, lambda s: s["state"] == "paused", mark)
+    assert paused["rev"] == 2
+    mark = host.mark()
+    host.send("pause", {"position_ms": 500, "rev": 2, "event_id": "once"})  # a resend: current rev, same id
+    host.send("play", {"rev": 1, "event_id": "once"})
+    host.none("state", lambda s: s["rev"] != 2, mark)
+    host.none("rejected", since=mark, within=0)
+    assert party.http_state()["rev"] == 2
+
+
+def test_the_host_adds_to_the_queue_and_everyone_gets_it(party, server):
+    sam = party.guest("Sam")
+    marks = party.host.mark(), sam.mark()
+    party.host.send("queue_add", {"media_file_id": server.flower})
+    for peer, mark in zip((party.host, sam), marks):
+        queue = peer.wait("queue", lambda q: q["items"], mark)[0]
+        assert [(i["media_file_id"], i["duration_ms"]) for i in queue["items"]] == [(server.flower, 5055)]
+        assert "Flower" in queue["items"][0]["title"]
+    for unknown in (99999, 2**63):  # 2**63: past SQLite's INTEGER, was an OverflowError in the handler
+        mark = party.host.mark()
+        party.host.send("queue_add", {"media_file_id": unknown})
+        assert party.host.wait("rejected", since=mark)[0]["code"] == "invalid"
+    sam.send("queue_add", {"media_file_id": server.flower})
+    assert sam.wait("rejected", since=marks[1])[0]["code"] == "forbidden"
+
+
+def test_a_guest_request_waits_for_the_host_decision(party, server):
+    sam = party.guest("Sam")
+    marks = party.host.mark(), sam.mark()
+    sam.send("request", {"kind": "add", "payload": {"media_file_id": server.flower}})
+    pending = party.host.wait("request_update", since=marks[0])[0]
+    assert (pending["status"], pending["kind"], pending["member_id"]) == ("pending", "add", sam.member_id)
+    assert pending["payload"]["media_file_id"] == server.flower
+    assert party.host.wait("queue", lambda q: q["requests"], marks[0])[0]["items"] == []
+    playback = f"{party.url}/api/parties/{party.code}/playback?media_file_id={server.flower}"
+    guest_auth = {"Authorization": f"Bearer {party.tokens[sam.member_id]}"}
+    assert requests.get(playback, headers=guest_auth).status_code == 404  # not in the party yet
+    party.host.send("decide", {"request_id": pending["request_id"], "approve": True})
+    for peer, mark in zip((party.host, sam), marks):
+        approved = peer.wait("request_update", lambda r: r["status"] == "approved", mark)[0]
+        assert approved["request_id"] == pending["request_id"]
+        queue = peer.wait("queue", lambda q: q["items"], mark)[0]
+        assert [i["media_file_id"] for i in queue["items"]] == [server.flower] and queue["requests"] == []
+    assert requests.get(playback, headers=guest_auth).status_code == 200  # queued titles stream
+    party.host.send("decide", {"request_id": pending["request_id"], "approve": True})  # decided already
+    assert party.host.wait("rejected", since=marks[0])[0]["code"] == "invalid"
+
+
+def test_a_sixth_guest_request_within_a_minute_is_rate_limited(party, server):
+    sam = party.guest("Sam")
+    mark = party.host.mark()
+    for n in range(6):
+        sam.send("request", {"kind": "add", "payload": {"media_file_id": server.flower}})
+    rejected = sam.wait("rejected")[0]
+    assert rejected["code"] == "rate_limited" and "try again in" in rejected["reason"]
+    party.host.none("request_update", lambda r: len(party.host.received("request_update", mark)) > 5, mark)
+    pending = party.host.received("request_update", mark)
+    assert len(pending) == 5 and {p["status"] for p in pending} == {"pending"}
+
+
+def test_chat_is_broadcast_with_the_sender_name(party):
+    sam = party.guest("Sam")
+    marks = party.host.mark(), sam.mark()
+    sam.send("chat", {"text": "  hello there "})
+    for peer, mark in zip((party.host, sam), marks):
+        chat = peer.wait("chat", since=mark)[0]
+        assert (chat["name"], chat["text"], chat["member_id"], chat["system"]) == (
+            "Sam", "hello there", sam.member_id, False)
+    sam.send("chat", {"text": "x" * 501})
+    assert sam.wait("rejected", since=marks[1])[0]["code"] == "invalid"
+
+
+def test_a_report_shows_as_drift_in_the_next_heartbeat_state(party):
+    sam = party.guest("Sam")
+    party.state(party.host, lambda s: len(s["members"]) == 2)
+    mark = party.host.mark()
+    sam.send("report", {"drift_ms": -42, "rtt_ms": 17})
+    # nothing changes after it: the 5 s heartbeat brings it
+    state = party.state(party.host, lambda s: member(s, sam.member_id)["drift_ms"] is not None, mark, 5.5)
+    assert (member(state, sam.member_id)["drift_ms"], member(state, sam.member_id)["rtt_ms"]) == (-42, 17)
+    assert member(state, "u1")["drift_ms"] is None
+
+
+def test_a_disconnected_or_leaving_member_shows_offline(party):
+    sam, kim = party.guest("Sam"), party.guest("Kim")
+    mark = party.host.mark()
+    sam.close()
+    state = party.state(party.host, lambda s: member(s, sam.member_id)["status"] == "offline", mark)
+    assert member(state, "u1")["status"] != "offline" and state["host"] == "u1"
+    assert member(state, kim.member_id)["status"] != "offline"
+    mark = party.host.mark()
+    kim.send("leave", {})  # `leave {}`: the connection stays open, the member is gone
+    party.state(party.host, lambda s: member(s, kim.member_id)["status"] == "offline", mark)
+    kim_mark = kim.mark()
+    kim.send("chat", {"text": "still here?"})
+    assert "join" in kim.wait("error", since=kim_mark)[0]["message"]
+    party.host.none("chat", since=mark, within=0.3)
+
+
+def test_a_stalled_member_holds_the_room_at_most_10_s(party):
+    sam = party.guest("Sam")
+    mark = sam.mark()
+    sam.send("ready", {"position_ms": 0})
+    party.state(party.host, lambda s: member(s, sam.member_id)["status"] == "ready", mark)
+    playing = play(party, party.host, 0)
+    time.sleep(max(0, playing["anchor_server_ms"] + 2_100 - now_ms()) / 1000)  # past the 2 s settle
+    mark = party.host.mark()
+    stalled = sam.send("buffering", {"position_ms": now_ms() - playing["anchor_server_ms"]})
+    waiting = party.state(party.host, lambda s: s["state"] == "waiting", mark)
+    assert waiting["rev"] == 2 and member(waiting, sam.member_id)["status"] == "buffering"
+    assert 2_000 <= waiting["position_ms"] <= now_ms() - playing["anchor_server_ms"]
+    resumed, at = party.host.wait("state", lambda s: s["state"] == "playing", mark, timeout=11)
+    # the deadline is checked by the 0.5 s timer loop: 10 s + at most a tick (and its work) + delivery
+    held = resumed["server_ms"] - waiting["server_ms"]
+    assert 10_000 <= held <= 10_550, held
+    assert at - stalled <= 10_600, at - stalled
+    assert resumed["rev"] == 3 and resumed["position_ms"] == waiting["position_ms"]
+    assert resumed["anchor_server_ms"] - resumed["server_ms"] >= 300
+
+
+def test_the_longest_present_member_inherits_the_host_role_after_30_s(party):
+    sam, kim = party.guest("Sam"), party.guest("Kim")
+    marks = sam.mark(), kim.mark()
+    party.host.close()
+    gone = party.state(sam, lambda s: member(s, "u1")["status"] == "offline", marks[0])
+    left = gone["server_ms"]
+    assert gone["host"] == "u1"  # the grace: still the host
+    while not sam.received("chat", marks[0]) and now_ms() - left < 33_000:
+        for peer in (sam, kim):  # clients report every 2 s: without it they would go offline after 15 s
+            peer.send("report", {"drift_ms": 0, "rtt_ms": 5})
+        with sam.cond:
+            sam.cond.wait(1.0)  # woken by any event
+    for peer, mark in zip((sam, kim), marks):
+        chat, at = peer.wait("chat", since=mark, timeout=0.5)
+        assert chat["system"] is True and chat["text"] == "Sam is now the host"
+        assert 30_000 <= at - left <= 31_500, at - left
+        state = party.state(peer, lambda s: s["host"] == sam.member_id, mark)
+        assert member(state, sam.member_id)["role"] == "host" and member(state, "u1")["role"] == "cohost"
+        assert member(state, kim.member_id)["role"] == "guest"
+
+
+def test_ending_the_party_tells_the_members_and_refuses_their_commands(party):
+    sam = party.guest("Sam")
+    marks = party.host.mark(), sam.mark()
+    ended = party.session.post(f"{party.url}/api/parties/{party.code}/end")
+    assert ended.status_code == 200 and ended.json()["ended"] is True
+    for peer, mark in zip((party.host, sam), marks):
+        assert "ended" in peer.wait("error", since=mark)[0]["message"]
+    sam.send("chat", {"text": "anyone?"})
+    party.host.send("play", {"rev": 0, "event_id": eid()})
+    for peer, mark in zip((party.host, sam), marks):
+        assert peer.wait("rejected", since=mark)[0]["code"] == "invalid"
+    party.host.none("state", lambda s: s["state"] == "playing", marks[0], within=0.3)
+    party.host.none("chat", since=marks[0], within=0)
+    late = party.peer()
+    assert late.join(party.code, party.tokens[sam.member_id]) == {"ok": False, "message": "this party has ended"}
