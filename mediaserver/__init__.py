@@ -58,7 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # "Using Multiple Workers"). The async mode is explicit: serve.py asks for eventlet.
     app.socketio = SocketIO(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
                             message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-                            channel=app.config["SOCKETIO_CHANNEL"], cors_allowed_origins=[])
+                            channel=app.config["SOCKETIO_CHANNEL"])  # default CORS: same origin only
 
     from . import cli, db
     from .web import admin, auth, catalog, errors, library, parties, playback, transcodes
