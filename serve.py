@@ -1,10 +1,12 @@
-"""Serve the web app and its Socket.IO parties with eventlet: the production web process.
+"""Serve the web app and its Socket.IO parties with eventlet, in one process (`make run`).
 
     python serve.py [--host 127.0.0.1] [--port 5000]
 
 This is the one module that imports eventlet (barely maintained upstream; kept behind this file):
 it monkey-patches the standard library before anything else is imported, as eventlet requires.
-The app itself is async-mode agnostic; tests run it in threading mode under werkzeug.
+The app itself is async-mode agnostic; tests run it in threading mode under werkzeug. An installation
+runs it under gunicorn's eventlet worker instead, several processes behind nginx (deploy/README.md):
+gunicorn's worker does the monkey-patching there, and deploy/wsgi.py only builds the app.
 """
 import warnings
 
@@ -41,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"serve.py: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    from mediaserver import gc_tuning
+
+    gc_tuning.tune()
     eventlet.wsgi.server(listener, app, log_output=False)  # app.wsgi_app is Flask-SocketIO's middleware
     return 0
 

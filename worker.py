@@ -76,11 +76,14 @@ def main(argv: list[str] | None = None) -> int:
             if unknown:
                 print(f"worker.py: unknown queue(s) {unknown}; choose from scan, transcode", file=sys.stderr)
                 return 2
+            # Made first: RQ raises the read timeout of app.redis (REDIS_TIMEOUT_S, 2 s) above its BLPOP
+            # wait for the connections made after this; one made before (by the recovery) would end
+            # an idle BLPOP with a TimeoutError.
+            worker = LadderWorker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
             with new_session() as session:
                 recovered = [f"{j.id} ({j.status})" for j in recovery.recover_dead_jobs(session)]
             if recovered:
                 log.warning("recovered transcode job(s) whose worker died mid-job: %s", ", ".join(recovered))
-            worker = LadderWorker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
             worker.work(burst=args.burst, with_scheduler=True)  # runs retries scheduled with a backoff
         except RedisConnectionError as exc:
             print(f"worker.py: cannot reach Redis at {app.config['REDIS_URL']}: {exc}", file=sys.stderr)

@@ -123,6 +123,13 @@ def from_environment(instance_path: str) -> dict:
         "LIBRARY_ROOTS": [str(Path(p).resolve()) for p in library],
         "DATA_DIR": str(Path(_env("MEDIASERVER_DATA_DIR", str(instance / "data"))).resolve()),
         "TOKEN_TTL_S": _positive_int("MEDIASERVER_TOKEN_TTL_S", DEFAULT_TOKEN_TTL_S),
+        # Security (README "Security"): Secure cookies (set it behind TLS); rate limits per minute:
+        # failed logins per client address and per account, guest joins per address, parties per user.
+        "SECURE_COOKIES": _flag("MEDIASERVER_SECURE_COOKIES", False),
+        "LOGIN_LIMIT_PER_IP": _positive_int("MEDIASERVER_LOGIN_LIMIT_PER_IP", 10),
+        "LOGIN_LIMIT_PER_ACCOUNT": _positive_int("MEDIASERVER_LOGIN_LIMIT_PER_ACCOUNT", 5),
+        "PARTY_JOIN_LIMIT_PER_IP": _positive_int("MEDIASERVER_PARTY_JOIN_LIMIT_PER_IP", 20),
+        "PARTY_CREATE_LIMIT_PER_USER": _positive_int("MEDIASERVER_PARTY_CREATE_LIMIT_PER_USER", 10),
         "RQ_QUEUE": _env("MEDIASERVER_QUEUE", "transcode"),
         "SCAN_QUEUE": _env("MEDIASERVER_SCAN_QUEUE", "scan"),
         "FFMPEG": _tool("MEDIASERVER_FFMPEG", "ffmpeg"),
@@ -142,7 +149,44 @@ def from_environment(instance_path: str) -> dict:
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
         "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),
         "TMDB_MAX_RETRIES": _positive_int("TMDB_MAX_RETRIES", 4, minimum=0),
+        # Logging (mediaserver/logs.py): "text" lines, or "json" (one object per line, with the extra fields).
+        "LOG_FORMAT": _choice("MEDIASERVER_LOG_FORMAT", "text", ("text", "json")),
+        # prometheus_client's multiprocess mode (mediaserver/metrics.py) reads this variable itself; checked here.
+        "PROMETHEUS_MULTIPROC_DIR": _metrics_dir("PROMETHEUS_MULTIPROC_DIR"),
+        # Behind nginx (deploy/): trust this many proxies' X-Forwarded-For/Proto/Host (0: none), and
+        # let nginx send stream files: the app answers `X-Accel-Redirect: <prefix>/...` after its checks.
+        "PROXY_FIX": _proxy_count("MEDIASERVER_PROXY_FIX"),
+        "X_ACCEL_PREFIX": _x_accel_prefix("MEDIASERVER_X_ACCEL_PREFIX"),
     }
+
+
+def _proxy_count(name: str) -> int:
+    """How many reverse proxies stand in front (werkzeug's ProxyFix counts): 0/1/true/false or a number."""
+    raw = _env(name)
+    if raw is None:
+        return 0
+    if raw.isdigit():
+        return int(raw)
+    return int(_flag(name, False))
+
+
+def _x_accel_prefix(name: str) -> str | None:
+    """An nginx internal location such as `/_protected` (no trailing slash), or None: the app sends files."""
+    raw = _env(name)
+    if raw is None:
+        return None
+    prefix = raw.rstrip("/")
+    if not prefix.startswith("/") or any(c in prefix for c in "?#% \t") or "/.." in prefix:
+        raise ConfigError(f"{name} must be a URL path such as /_protected, got {raw!r}")
+    return prefix
+
+
+def _metrics_dir(name: str) -> str | None:
+    """The shared folder of prometheus_client's multiprocess mode, when set: it must exist (empty at start)."""
+    value = _env(name)
+    if value is not None and not Path(value).is_dir():
+        raise ConfigError(f"{name} names {value!r}, which is not a folder: create it (empty) before starting")
+    return value
 
 
 def _tool(name: str, default: str) -> str:

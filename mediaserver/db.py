@@ -1,6 +1,7 @@
 """The database: one engine per app, one session per request (flaskr's `get_db` pattern), Alembic migrations."""
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 from pathlib import Path
@@ -12,9 +13,22 @@ from flask import Flask, current_app, g
 from flask.cli import AppGroup
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger("mediaserver.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+#: The largest id a row can have on every supported database: ids are SQL INTEGER, 32-bit on
+#: PostgreSQL (64-bit on SQLite). A larger number names no row; looked up, it would make PostgreSQL
+#: raise DataError ("integer out of range") where SQLite finds nothing. The `int` URL converter stops
+#: at it (a 404) and request bodies are checked with `fits_id`.
+MAX_ID = 2**31 - 1
+
+
+def fits_id(value: int) -> bool:
+    """Whether `value` can be looked up as an id on every database (a row id is never larger)."""
+    return -MAX_ID <= value <= MAX_ID
 
 #: Every live engine. A forked RQ work-horse must not reuse its parent's pooled connections
 #: (SQLAlchemy docs, "Using Connection Pools with Multiprocessing or os.fork()"): one hook for all.
@@ -99,4 +113,22 @@ def init_app(app: Flask) -> None:
     if url.startswith("sqlite") and app.config.get("MIGRATE_ON_START", True):
         upgrade(url)
     app.teardown_appcontext(close_db)
+    app.register_error_handler(DataError, _handle_data_error)
     app.cli.add_command(db_cli)
+
+
+def _handle_data_error(exc: DataError):
+    """A value the database refuses to hold or compare (past a column's range or length, a NUL in
+    text): PostgreSQL raises DataError where SQLite stores or finds nothing. Routes check what they
+    read; this is the net under them: a 400 that says so (the request's session rolled back), never a 500."""
+    from flask import render_template, request
+
+    from .web.errors import error_response, wants_json
+
+    close_db()
+    log.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                str(exc.orig or exc).splitlines()[0])
+    message = "a value in the request is one the database cannot hold (out of range, too long, or a NUL character)"
+    if wants_json():
+        return error_response(400, message)
+    return render_template("error.html", status=400, message=message), 400

@@ -4,8 +4,10 @@ walk and probe (`scanner.scan`), drop stale ladders of changed files, catalog ne
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,7 +20,7 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import catalog, enrich, settings
+from . import catalog, enrich, metrics, settings
 from .db import new_session
 from .models import MediaFile, ScanRun, utcnow
 from .scanner.probe import probe
@@ -26,6 +28,7 @@ from .scanner.scan import ProgressFn, ScanSummary, resolve_targets, scan
 from .transcode import jobs
 from .transcode.execute import with_app
 
+log = logging.getLogger("mediaserver.scan")
 Say = Callable[[str], None]
 #: Progress is written to `scan_runs` at most this often (s) by the admin's scan job.
 PROGRESS_INTERVAL_S = 0.5
@@ -42,11 +45,12 @@ class LibraryScanResult:
 
 
 def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | None = None,
-                     say: Say | None = None) -> LibraryScanResult:
+                     say: Say | None = None, scan_id: int | None = None) -> LibraryScanResult:
     """Scan `paths` (or every library folder), then catalog and queue. Messages go to `say` as lines
     such as `failed: <path>: <reason>`. Raises FileNotFoundError naming a missing folder, and
-    ValueError when there is no library at all."""
+    ValueError when there is no library at all. `scan_id` (the admin's scan run) goes into the log."""
     messages: list[str] = []
+    started = time.monotonic()
 
     def tell(line: str) -> None:
         messages.append(line)
@@ -63,7 +67,10 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
     try:
         summary = scan(session, targets, probe_fn, progress=progress, workers=current_app.config["PROBE_WORKERS"],
                        prepare=catalog.prepare_probed, stored=lambda media, info: cataloguer.add(media.id, info))
-        return _after_scan(session, summary, cataloguer, client, tell, messages)
+        result = _after_scan(session, summary, cataloguer, client, tell, messages)
+        log.info("scan finished: %s", summary.line(),
+                 extra=metrics.scan_finished(summary, time.monotonic() - started, scan_id))
+        return result
     finally:
         if client is not None:
             client.close()
@@ -174,8 +181,6 @@ def on_scan_failure(rq_job, connection, exc_type, exc_value, tb) -> None:
 
 
 def _scan_job(run_id: int) -> str:
-    import time
-
     with new_session() as session:
         run = session.get(ScanRun, run_id)
         run.status, run.started_at = "running", utcnow()
@@ -193,7 +198,7 @@ def _scan_job(run_id: int) -> str:
                 last = now
 
         try:
-            result = run_library_scan(session, [], progress=progress)
+            result = run_library_scan(session, [], progress=progress, scan_id=run_id)
         except Exception as exc:
             session.rollback()
             run = session.get(ScanRun, run_id)

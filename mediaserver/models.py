@@ -16,16 +16,41 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    """Timezone-aware now in UTC (stored as such; SQLite gives it back naive)."""
+    """Timezone-aware now in UTC."""
     return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A moment, stored in UTC and read back timezone-aware in UTC from every database.
+
+    Without it SQLite (no time zones: it keeps the text and drops the offset) gives back naive values
+    and PostgreSQL (`timestamptz`) aware ones in the connection's time zone, so that code comparing
+    a column with `utcnow()` or printing it worked on one and not the other. A naive value is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC, timezone-aware (a naive moment is taken to be UTC already)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 class Base(DeclarativeBase):
@@ -41,7 +66,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def to_json(self) -> dict:
         """`{"id", "username", "is_admin"}`: the API shape of a user (never the hash)."""
@@ -71,7 +96,7 @@ class MediaFile(Base):
     container: Mapped[str | None] = mapped_column(String(128))
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     bit_rate: Mapped[int | None] = mapped_column(BigInteger)
-    probed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    probed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     probe_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     movie_id: Mapped[int | None] = mapped_column(ForeignKey("movies.id", ondelete="SET NULL"), index=True)
@@ -148,8 +173,8 @@ class Stream(Base):
     pix_fmt: Mapped[str | None] = mapped_column(String(32))
     color_transfer: Mapped[str | None] = mapped_column(String(32))
     color_primaries: Mapped[str | None] = mapped_column(String(32))
-    is_vfr: Mapped[bool] = mapped_column(Boolean, default=False)
-    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_vfr: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # 0004 added it to rows
+    forced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     media_file: Mapped[MediaFile] = relationship(back_populates="streams")
 
@@ -182,10 +207,10 @@ class TranscodeJob(Base):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
     output_dir: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     media_file: Mapped[MediaFile] = relationship(back_populates="jobs")
@@ -200,7 +225,7 @@ class PlaybackPosition(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), primary_key=True)
     position_ms: Mapped[int] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class Setting(Base):
@@ -265,7 +290,7 @@ class TitleMixin:
     cast: Mapped[list | None] = mapped_column(JSON)
     guess_key: Mapped[str | None] = mapped_column(String(600), index=True)
     search_text: Mapped[str | None] = mapped_column(String(1100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Movie(TitleMixin, Base):
@@ -377,9 +402,9 @@ class ScanRun(Base):
     messages: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def to_json(self) -> dict:
         """`{"id", "status", "done", "total", "summary", "messages", "error"}` (done/total in files)."""

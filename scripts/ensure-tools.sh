@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the missing external tools (see external_tools.txt) with apt.
-# Usage: scripts/ensure-tools.sh [ffmpeg] [redis] [chromium]
+# Usage: scripts/ensure-tools.sh [venv] [ffmpeg] [redis] [chromium] [nginx] [wrk]
 set -euo pipefail
 missing=()
 for tool in "$@"; do
@@ -8,13 +8,16 @@ for tool in "$@"; do
     ffmpeg)   bins="ffmpeg ffprobe";          pkgs="ffmpeg" ;;
     redis)    bins="redis-server redis-cli";  pkgs="redis-server redis-tools" ;;
     chromium) bins="chromium";                pkgs="chromium" ;;
+    nginx)    bins="nginx openssl";           pkgs="nginx openssl" ;;  # the deployment test (tests/e2e/test_deploy.py)
+    wrk)      bins="wrk";                     pkgs="wrk" ;;          # bench/serve.py's load generator
     venv)     # Debian/Ubuntu ship venv and ensurepip apart from python3
               if python3 -c "import ensurepip, venv" >/dev/null 2>&1; then continue; fi
               missing+=(python3-venv); continue ;;
     *) echo "ensure-tools: unknown tool '$tool'" >&2; exit 2 ;;
   esac
   for bin in $bins; do
-    if ! command -v "$bin" >/dev/null 2>&1; then missing+=($pkgs); break; fi
+    # /usr/sbin (nginx) is not on a normal user's PATH
+    if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then missing+=($pkgs); break; fi
   done
 done
 if [[ " $* " == *" ffmpeg "* ]] && command -v ffmpeg >/dev/null 2>&1; then

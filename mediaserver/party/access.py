@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import tokens
+from ..db import fits_id
 from ..exceptions import TokenError
 from ..models import Episode, MediaFile, User, utcnow
 from . import state, store
@@ -50,8 +51,8 @@ def queue_item(db: Session, media_file_id: object) -> QueueItem:
     """A QueueItem for a catalogued, readable media file; PartyError 400/404 otherwise."""
     if not isinstance(media_file_id, int) or isinstance(media_file_id, bool):
         raise PartyError(400, "media_file_id must be an integer")
-    # SQLite's INTEGER is 64-bit: a larger id would raise OverflowError (a 500), and cannot exist anyway
-    media = db.get(MediaFile, media_file_id) if abs(media_file_id) < 2**63 else None
+    # past db.MAX_ID no row exists, and the lookup would overflow (PostgreSQL: DataError; SQLite: OverflowError)
+    media = db.get(MediaFile, media_file_id) if fits_id(media_file_id) else None
     if media is None:
         raise PartyError(404, f"media file {media_file_id} doesn't exist")
     if media.status != "ok":

@@ -18,6 +18,7 @@ from flask_socketio import Namespace, emit, join_room, leave_room
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
+from .. import metrics
 from ..db import get_db
 from . import access, queue, state, store
 from .model import Party
@@ -82,9 +83,9 @@ class PartyNamespace(Namespace):
         now = store.now_ms()
         join_room(room(row.id))
         self.members[sid] = (row.id, member.member_id)
-        store.connect(redis, row.id, sid, self.process_id, member.member_id)
-        store.touch(redis, row.id, member.member_id, now)
         try:
+            store.connect(redis, row.id, sid, self.process_id, member.member_id)
+            store.touch(redis, row.id, member.member_id, now)
             with store.locked(redis, row.id):
                 party = self._load(row)
                 state.join(party, member.member_id, member.display_name, now)
@@ -92,10 +93,16 @@ class PartyNamespace(Namespace):
         except LockError:
             self._depart(sid)
             return {"ok": False, "message": "the party is busy; try again"}
+        except RedisError:  # Redis down: not joined; `socket_error` answers the sender
+            self.members.pop(sid, None)
+            leave_room(room(row.id))
+            raise
         role = party.members[member.member_id].role
         access.mark(db, member, True, role)
         self._broadcast(party, now)
         emit("queue", queue.view(party))
+        log.info("party %s: %s joined", row.id, member.member_id,
+                 extra={"party_id": row.id, "event": "join", "member": member.member_id, "role": role})
         return {"ok": True, "member_id": member.member_id, "role": role, "server_ms": now}
 
     def on_leave(self, data=None):
@@ -120,6 +127,7 @@ class PartyNamespace(Namespace):
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (drift, rtt)):
             emit("error", {"message": "report needs drift_ms and rtt_ms, numbers of ms"})
             return
+        metrics.party_drift(drift)
         store.put_report(current_app.redis, entry[0], entry[1], int(drift), max(0, min(int(rtt), 60_000)),
                          store.now_ms())
 
@@ -155,6 +163,8 @@ class PartyNamespace(Namespace):
         store.touch(redis, party_id, member_id, now)
         if outcome.ignored:
             return
+        log.info("party %s: %s from %s", party_id, event, member_id, extra={"party_id": party_id, "event": event,
+                 "member": member_id, "outcome": "rejected" if outcome.rejected else "applied"})
         if outcome.rejected:
             emit("rejected", {"event_id": data.get("event_id"), "reason": outcome.rejected, "code": outcome.code,
                               "state": state.view(party, now, member_reports)})
@@ -204,6 +214,8 @@ class PartyNamespace(Namespace):
                     return
                 store.save(redis, db, party)
             self._broadcast(party, now)
+            log.info("party %s: %s left", party_id, member_id, extra={"party_id": party_id, "event": "leave",
+                                                                      "member": member_id})
             row = _participant(db, party_id, member_id)
             if row is not None:
                 access.mark(db, row, False)
@@ -212,6 +224,7 @@ class PartyNamespace(Namespace):
 
     def _ticker(self) -> None:
         """Run party timers every TICK_S while this process has members connected."""
+        redis_down = False
         while True:
             self.socketio.sleep(TICK_S)
             with self._ticker_lock:
@@ -222,8 +235,19 @@ class PartyNamespace(Namespace):
                 store.alive(self.app.redis, self.process_id)
                 with self.app.app_context():
                     self._tick_all()
-            except Exception:  # a failing tick (Redis down) must not end the loop
+            except RedisError as exc:  # a failing tick must not end the loop; Redis down is said once
+                if isinstance(exc, LockError):
+                    log.exception("party timer failed")
+                elif not redis_down:
+                    log.warning("party timers paused: Redis is unavailable (%s: %s); retrying every %s s",
+                                type(exc).__name__, exc, TICK_S)
+                redis_down = redis_down or not isinstance(exc, LockError)
+            except Exception:
                 log.exception("party timer failed")
+            else:
+                if redis_down:
+                    log.info("party timers resumed: Redis is back")
+                redis_down = False
 
     def _tick_all(self) -> None:
         redis, db = self.app.redis, get_db()
@@ -231,17 +255,26 @@ class PartyNamespace(Namespace):
             now = store.now_ms()
             changed, emits, party = False, [], None
             if store.elect(redis, party_id, "tick", int(TICK_S * 1000) - 50):
-                with store.locked(redis, party_id):
-                    party = store.load(redis, db, party_id)
-                    if party is None:
-                        redis.srem(store.ACTIVE, party_id)
-                        continue
-                    member_reports = store.reports(redis, party_id)
-                    outcome = state.tick(party, now, store.seen(redis, party_id),
-                                         store.max_rtt_ms(party, member_reports))
-                    if outcome.changed or outcome.emits:
-                        store.save(redis, db, party)
-                    changed, emits = outcome.changed, outcome.emits
+                # A first look without the lock (the RTTs only move a released wait's anchor, not
+                # whether the tick acts): most ticks change nothing, and then the party's commands
+                # never wait for the timer. A tick that acts runs again under the lock.
+                party = store.load(redis, db, party_id)
+                if party is None:
+                    redis.srem(store.ACTIVE, party_id)
+                    continue
+                outcome = state.tick(party, now, store.seen(redis, party_id), 0)
+                if outcome.changed or outcome.emits:
+                    with store.locked(redis, party_id):
+                        party = store.load(redis, db, party_id)
+                        if party is None:
+                            redis.srem(store.ACTIVE, party_id)
+                            continue
+                        member_reports = store.reports(redis, party_id)
+                        outcome = state.tick(party, now, store.seen(redis, party_id),
+                                             store.max_rtt_ms(party, member_reports))
+                        if outcome.changed or outcome.emits:
+                            store.save(redis, db, party)
+                changed, emits = outcome.changed, outcome.emits
             if store.elect(redis, party_id, "beat", HEARTBEAT_MS - 50):
                 changed = True
                 party = party or store.load(redis, db, party_id)
@@ -251,6 +284,35 @@ class PartyNamespace(Namespace):
                 self.emit(name, payload, room=room(party_id))
             if emits and party is not None:
                 _mirror_roles(db, party)
+
+
+def socket_error(exc: Exception):
+    """The `/party` namespace's error handler (Flask-SocketIO's `on_error`, registered by
+    web/parties.py): an event whose handler raised answers its sender `error {message}` and the ack
+    `{"ok": false, "message"[, "retry_after_s"]}` rather than nothing (the client would wait out its own timeout).
+    Redis down (ConnectionError, TimeoutError: `REDIS_UNAVAILABLE`) is logged as one line; anything
+    unexpected with its traceback. A failing `connect` refuses the connection; a `report` (sent every
+    2 s, nothing waits for it) that Redis could not store is dropped without a word."""
+    from ..web.errors import PARTY_BUSY, REDIS_RETRY_AFTER_S, REDIS_UNAVAILABLE
+
+    event = (getattr(request, "event", None) or {}).get("message")
+    if event == "report" and isinstance(exc, RedisError):
+        return None
+    retry = {}  # a passing failure: the ack says when to try again (party.js re-joins then)
+    if isinstance(exc, LockError):
+        message, retry = PARTY_BUSY, {"retry_after_s": 1}
+    elif isinstance(exc, RedisError):
+        log.warning("party event %s: Redis is unavailable (%s: %s)", event, type(exc).__name__, exc)
+        message, retry = REDIS_UNAVAILABLE, {"retry_after_s": REDIS_RETRY_AFTER_S}
+    elif isinstance(exc, access.PartyError):
+        message = str(exc)
+    else:
+        log.error("party event %s failed", event, exc_info=exc)
+        message = "internal error; the server log has the details"
+    if event == "connect":
+        return False
+    emit("error", {"message": message})
+    return {"ok": False, "message": message, **retry}
 
 
 def _command_handler(event: str):

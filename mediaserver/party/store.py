@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from redis import Redis
+from redis.exceptions import LockError
 from sqlalchemy.orm import Session
 
 from .model import Party
@@ -29,6 +30,7 @@ from .records import WatchSession
 PREFIX = "mediaserver:party:"
 ACTIVE = "mediaserver:parties:active"
 LOCK_TIMEOUT_S = 5  # a holder that died frees the lock after this long (s)
+LOCK_POLL_S = (0.002, 0.05)  # first and longest wait (s) between two tries of a busy lock
 STATE_TTL_S = 7 * 24 * 3600  # an untouched party's Redis state expires after a week (the row remains)
 PROCESS_PREFIX = "mediaserver:process:"
 PROCESS_TTL_MS = 5_000  # a web process not heard from for this long is dead (its timer renews it)
@@ -57,11 +59,13 @@ def load(redis: Redis, db: Session, party_id: int) -> Party | None:
 def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
     """Write the party to Redis and, when `durable`, to its row (timeline columns and snapshot)."""
     data = party.to_dict()
-    redis.set(_key(party.id, "state"), json.dumps(data), ex=STATE_TTL_S)
+    pipe = redis.pipeline(transaction=False)  # one round trip
+    pipe.set(_key(party.id, "state"), json.dumps(data), ex=STATE_TTL_S)
     if party.ended_ms is None:
-        redis.sadd(ACTIVE, party.id)
+        pipe.sadd(ACTIVE, party.id)
     else:
-        redis.srem(ACTIVE, party.id)
+        pipe.srem(ACTIVE, party.id)
+    pipe.execute()
     if durable:
         row = db.get(WatchSession, party.id)
         if row is not None:
@@ -73,9 +77,22 @@ def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
 
 @contextmanager
 def locked(redis: Redis, party_id: int) -> Iterator[None]:
-    """Hold the party's write lock (across processes); raises redis LockError after 5 s of waiting."""
-    with redis.lock(_key(party_id, "lock"), timeout=LOCK_TIMEOUT_S, blocking_timeout=LOCK_TIMEOUT_S):
+    """Hold the party's write lock (across processes); raises redis LockError after 5 s of waiting.
+
+    A busy lock is tried again after 2 ms, 4, 8, ... then every 50 ms (LOCK_POLL_S): redis-py's own
+    loop sleeps 100 ms between tries, so a command that met the timer's lock waited >= 100 ms."""
+    lock = redis.lock(_key(party_id, "lock"), timeout=LOCK_TIMEOUT_S)
+    stop_at = time.monotonic() + LOCK_TIMEOUT_S
+    wait = LOCK_POLL_S[0]
+    while not lock.acquire(blocking=False):
+        if time.monotonic() + wait > stop_at:
+            raise LockError("Unable to acquire lock within the time specified", lock_name=lock.name)
+        time.sleep(wait)
+        wait = min(2 * wait, LOCK_POLL_S[1])
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def touch(redis: Redis, party_id: int, member_id: str, at_ms: int) -> None:
@@ -123,14 +140,12 @@ def disconnect(redis: Redis, party_id: int, sid: str, member_id: str) -> bool:
     processes that died (killed: no disconnect ever ran) are dropped on the way."""
     key = _key(party_id, "sids")
     redis.hdel(key, sid)
-    still = False
-    for other, value in redis.hgetall(key).items():
-        process_id, _, owner = value.decode().partition("|")
-        if not redis.exists(f"{PROCESS_PREFIX}{process_id}"):
-            redis.hdel(key, other)
-        elif owner == member_id:
-            still = True
-    return still
+    entries = {other: value.decode().partition("|") for other, value in redis.hgetall(key).items()}
+    alive_ids = {pid for pid, _, _ in entries.values() if redis.exists(f"{PROCESS_PREFIX}{pid}")}  # once each
+    dead = [other for other, (pid, _, _) in entries.items() if pid not in alive_ids]
+    if dead:
+        redis.hdel(key, *dead)
+    return any(owner == member_id and pid in alive_ids for pid, _, owner in entries.values())
 
 
 def active_ids(redis: Redis) -> list[int]:

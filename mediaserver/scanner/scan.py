@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..exceptions import ProbeError
 from ..models import MediaFile, Stream, utcnow
 from .probe import ProbeResult
@@ -280,6 +281,7 @@ def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, item: _Found) -> tuple
     try:
         result = probe(item.abs_path)
     except ProbeError as exc:
+        metrics.FFPROBE_FAILURES.inc()
         return None, str(exc), print_, None
     prepared = None
     if prepare is not None:

@@ -19,6 +19,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 
 from flask import current_app, has_app_context
 from rq import get_current_job
@@ -26,7 +27,7 @@ from sqlalchemy import event, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .. import create_app
+from .. import create_app, metrics
 from ..db import new_session
 from ..exceptions import TranscodeError
 from ..models import MediaFile, TranscodeJob, utcnow
@@ -177,6 +178,7 @@ def _run(session: Session, job_id: int) -> str | None:
         log.info("transcode job %s is no longer queued under RQ job %s; nothing to do", job_id, owner)
         return None
     session.refresh(job)
+    started, fields = time.monotonic(), metrics.job_fields(job)
     media = job.media_file
     root = hls_root()
     os.makedirs(root, exist_ok=True)
@@ -196,21 +198,27 @@ def _run(session: Session, job_id: int) -> str | None:
         except TranscodeError as exc:  # undecodable input: no retry
             _withdraw(session, job)
             fail(session, job, str(exc))
-            log.warning("transcode job %s (%s) failed: %s", job.id, media.path, job.error)
+            log.warning("transcode job %s (%s) failed: %s", job.id, media.path, job.error,
+                        extra=metrics.transcode_attempt(fields, "failed", started))
             return None
         session.refresh(job)
         if job.status != "running" or job.rq_job_id != owner:  # cancelled or taken over meanwhile
             shutil.rmtree(out, ignore_errors=True)
+            log.info("transcode job %s: cancelled meanwhile", job.id,
+                     extra=metrics.transcode_attempt(fields, "cancelled", started))
             return None
         job.status, job.output_dir, job.progress, job.finished_at, job.error = "succeeded", final, 100.0, utcnow(), None
         session.commit()
     except Superseded as exc:
         session.rollback()
         shutil.rmtree(out, ignore_errors=True)
-        log.warning("%s; this run stops and deletes its folder %s", exc, final)
+        log.warning("%s; this run stops and deletes its folder %s", exc, final,
+                    extra=metrics.transcode_attempt(fields, "superseded", started))
         return None
-    except BaseException:  # may pass: RQ's failure callback withdraws it and decides on a retry
+    except BaseException as exc:  # may pass: RQ's failure callback withdraws it and decides on a retry
         session.rollback()
+        log.warning("transcode job %s: attempt stopped: %r", fields["job_id"], exc,
+                    extra=metrics.transcode_attempt(fields, "error", started))
         raise
     finally:
         beat.stop()
@@ -218,7 +226,8 @@ def _run(session: Session, job_id: int) -> str | None:
     old_dirs = unpublish(session, media, keep=job)
     for folder in old_dirs:  # only once the new ladder is what the database points at
         shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
-    log.info("transcode job %s published %s", job.id, final)
+    log.info("transcode job %s published %s", job.id, final,
+             extra=metrics.transcode_attempt(fields, "succeeded", started))
     return final
 
 

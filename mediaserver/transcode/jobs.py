@@ -76,17 +76,21 @@ def cancel_active(session: Session, media: MediaFile, reason: str) -> None:
 def cancel(session: Session, job: TranscodeJob) -> None:
     """An admin's cancel: the row says `cancelled`, a queued RQ job is dropped, a running one is
     stopped (RQ kills its work horse; ffmpeg dies with it), its folder withdrawn and deleted.
-    Raises ValueError when the job is not queued or running."""
+    Raises ValueError when the job is not queued or running, RedisError when Redis is down (the row
+    is then left as it was: Redis is asked before the row changes)."""
     if job.status not in ACTIVE:
         raise ValueError(f"job {job.id} is {job.status}, not queued or running")
+    try:
+        rq_job = Job.fetch(job.rq_job_id, connection=current_app.redis)
+    except NoSuchJobError:
+        rq_job = None
     folder = job.output_dir or (folder_name(job) if job.status == "running" else None)
     job.status, job.error, job.finished_at, job.output_dir = "cancelled", "cancelled by an admin", utcnow(), None
     session.commit()
     try:
-        rq_job = Job.fetch(job.rq_job_id, connection=current_app.redis)
-        if rq_job.get_status() == JobStatus.STARTED:
+        if rq_job is not None and rq_job.get_status() == JobStatus.STARTED:
             send_stop_job_command(current_app.redis, rq_job.id)
-        else:
+        elif rq_job is not None:
             rq_job.cancel()
     except (NoSuchJobError, InvalidJobOperation):
         pass

@@ -33,6 +33,7 @@ from rq.job import Job
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .. import metrics
 from ..db import new_session
 from ..models import MediaFile, TranscodeJob, utcnow
 from .execute import ACTIVE, folder_name, hls_root, run_transcode, same, stale_after_s, with_app
@@ -118,7 +119,8 @@ def recover(session: Session, job: TranscodeJob) -> bool:
         shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
     if old_rq_id:
         _drop_rq_job(old_rq_id)
-    log.warning("transcode job %s: %s", job.id, job.error)
+    log.warning("transcode job %s: %s", job.id, job.error,
+                extra=metrics.transcode_failure(job, "worker_died", "retrying" if retry else "failed"))
     if retry:
         try:
             enqueue_rq(job, job.media_file, runs - attempt - 1)
@@ -181,10 +183,11 @@ def on_horse_killed(rq_job, retpid, ret_val, rusage) -> None:
         reason = f"the work horse was killed by signal {os.WTERMSIG(ret_val)}"
     else:
         reason = f"the work horse exited unexpectedly (wait status {ret_val})"
-    with_app(_mark_failed, rq_job, reason, False)
+    with_app(_mark_failed, rq_job, reason, False, "worker_died")
 
 
-def _mark_failed(rq_job, reason: str, abandoned: bool) -> None:
+def _mark_failed(rq_job, reason: str, abandoned: bool, cause: str = "transient") -> None:
+    cause = "worker_died" if abandoned else cause  # for the failure counter (metrics.FAILURE_REASONS)
     with new_session() as session:
         row = session.scalar(select(TranscodeJob).where(TranscodeJob.rq_job_id == rq_job.id))
         if row is None or row.status not in ACTIVE:
@@ -198,9 +201,13 @@ def _mark_failed(rq_job, reason: str, abandoned: bool) -> None:
             done = _set_if(session, row, ACTIVE, rq_job.id, status="queued", output_dir=None, progress=0.0,
                            error=f"attempt {row.attempts} failed: {reason}; retrying")
             if done:
-                log.warning("transcode job %s: %s; %s retries left", row.id, reason, rq_job.retries_left)
+                log.warning("transcode job %s: %s; %s retries left", row.id, reason, rq_job.retries_left,
+                            extra=metrics.transcode_failure(row, cause, "retrying"))
         else:
             done = _set_if(session, row, ACTIVE, rq_job.id, status="failed", output_dir=None,
                            finished_at=utcnow(), error=reason)
+            if done:
+                log.warning("transcode job %s failed: %s", row.id, reason,
+                            extra=metrics.transcode_failure(row, cause, "failed"))
         if done:
             shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)

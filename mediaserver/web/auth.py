@@ -6,16 +6,20 @@ holds the user id, signed with SECRET_KEY.
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import click
 from flask.cli import AppGroup
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Flask, abort, current_app, flash, g, make_response, redirect, render_template, request,
+                   session, url_for)
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import get_db
 from ..models import User
+from . import ratelimit
 from .errors import error_response
 
 bp = Blueprint("auth", __name__)
@@ -87,6 +91,14 @@ def load_user() -> None:
     g.user = get_db().get(User, user_id) if user_id is not None else None
 
 
+def _login_slot(username: str) -> ratelimit.Slot:
+    """Count a login attempt against the limits per client address and per account (the name's case
+    ignored, hashed: any length); a successful login gives it back, so only failures count."""
+    account = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
+    return ratelimit.acquire({f"login:ip:{ratelimit.client_address()}": current_app.config["LOGIN_LIMIT_PER_IP"],
+                              f"login:account:{account}": current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]})
+
+
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
@@ -95,12 +107,20 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=("GET", "POST"))
 def login():
-    """The login form; POST checks it and redirects to `next` (same site only), 401 on failure."""
+    """The login form; POST checks it and redirects to `next` (same site only), 401 on failure, 429
+    (the form again, with the wait) after too many failures."""
     if not has_users():
         return redirect(url_for("auth.setup"))
     if request.method == "POST":
+        slot = _login_slot(request.form.get("username", ""))
+        if slot.refused:
+            flash(f"Too many failed logins: try again in {slot.retry_after_s} s.")
+            response = make_response(render_template("login.html"), 429)
+            response.headers["Retry-After"] = str(slot.retry_after_s)
+            return response
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
+            ratelimit.release(slot)
             session.clear()
             session["user_id"] = user.id
             return redirect(_safe_next(request.args.get("next")))
@@ -137,17 +157,31 @@ def setup():
 
 @bp.post("/api/auth/login")
 def api_login():
-    """`POST /api/auth/login` `{"username", "password"}` -> `{"user": {...}}`; 400 malformed, 401 wrong."""
+    """`POST /api/auth/login` `{"username", "password"}` -> `{"user": {...}, "csrf_token"}` (the new
+    session's token); 400 malformed, 401 wrong, 429 after too many failures (`Retry-After`)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
             or not isinstance(data.get("password"), str):
         return error_response(400, 'send JSON {"username": "...", "password": "..."}')
+    slot = _login_slot(data["username"])
+    if slot.refused:
+        return ratelimit.too_many(slot, "too many failed logins")
     user = authenticate(data["username"], data["password"])
     if user is None:
         return error_response(401, "wrong user name or password")
+    ratelimit.release(slot)
     session.clear()
     session["user_id"] = user.id
-    return {"user": user.to_json()}
+    return {"user": user.to_json(), "csrf_token": generate_csrf()}
+
+
+@bp.get("/api/auth/csrf")
+def api_csrf():
+    """`GET /api/auth/csrf` -> `{"csrf_token"}`: the session's CSRF token, for scripts; send it as the
+    `X-CSRFToken` header of every POST, PUT, PATCH and DELETE (with the session cookie this sets)."""
+    response = make_response({"csrf_token": generate_csrf()})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/api/auth/logout")

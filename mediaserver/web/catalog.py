@@ -15,6 +15,7 @@ from ..scanner.tmdb import TMDBError
 from .auth import admin_required, login_required
 from .errors import error_response
 from .library import get_media_or_404, int_arg, ordering, paginate
+from .playback import resolved_inside
 
 bp = Blueprint("catalog", __name__)
 
@@ -147,9 +148,10 @@ def api_fix_match(kind: str, row_id: int):
     """Admin: `{"tmdb_id": N}` makes this movie or show that TMDB title (kept across rescans)."""
     model = {"movies": Movie, "shows": Show}.get(kind) or abort(404, f"no such collection {kind!r}")
     row = _get_or_404(model, row_id)
-    body = request.get_json(silent=True) or {}
-    tmdb_id = body.get("tmdb_id")
-    if not isinstance(tmdb_id, int) or isinstance(tmdb_id, bool) or tmdb_id <= 0:
+    body = request.get_json(silent=True)
+    tmdb_id = body.get("tmdb_id") if isinstance(body, dict) else None  # a list or a number: no tmdb_id
+    # TMDB ids fit the 32-bit tmdb_id column; a larger one is no TMDB title (and would overflow it)
+    if not isinstance(tmdb_id, int) or isinstance(tmdb_id, bool) or not 0 < tmdb_id < 2**31:
         return error_response(400, 'send JSON {"tmdb_id": <positive integer>}')
     db = get_db()
     client = settings.tmdb_client(db)
@@ -168,7 +170,9 @@ def api_fix_match(kind: str, row_id: int):
 @bp.get("/images/<name>")
 @login_required
 def image(name: str):
-    """A stored poster or backdrop (never hotlinked from TMDB)."""
+    """A stored poster or backdrop (never hotlinked from TMDB); nothing that resolves outside the folder."""
+    if resolved_inside(images.images_dir(), name) is None:
+        abort(404, f"no image {name!r}")
     return send_from_directory(images.images_dir(), name, max_age=86400)
 
 

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
+from redis.exceptions import LockError, RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger("mediaserver.web")
+
+#: What a request that needs Redis (the job queues, watch parties) answers while Redis is down: 503
+#: with this message and `Retry-After: REDIS_RETRY_AFTER_S`. The library, sign-in and published
+#: streams need only the database and the disk, and keep working (issue 6).
+REDIS_UNAVAILABLE = "the job queue and watch parties (Redis) are unavailable; try again shortly"
+REDIS_RETRY_AFTER_S = 5
+#: A party's write lock held by someone else for its whole wait (store.LOCK_TIMEOUT_S): Redis is up.
+PARTY_BUSY = "the party is busy; try again"
 
 
 def wants_json() -> bool:
@@ -33,6 +42,28 @@ def _handle_http(exc: HTTPException):
     return render_template("error.html", status=exc.code, message=message), exc.code
 
 
+def unavailable(message: str, retry_after_s: int = REDIS_RETRY_AFTER_S):
+    """503 with `message` and a Retry-After: JSON for API and stream URLs, an HTML page otherwise."""
+    if wants_json():
+        response = error_response(503, message)
+    else:
+        response = current_app.make_response((render_template("error.html", status=503, message=message), 503))
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
+def _handle_redis(exc: RedisError):
+    """Redis down (refused, timed out, reset) or refusing: 503, the request's session rolled back so
+    that nothing it half wrote is kept (routes write their rows after, or undo them on, Redis's answer)."""
+    from ..db import close_db
+
+    close_db()
+    if isinstance(exc, LockError):
+        return unavailable(PARTY_BUSY, 1)
+    log.warning("Redis unavailable on %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+    return unavailable(REDIS_UNAVAILABLE)
+
+
 def _handle_unexpected(exc: Exception):
     from ..db import close_db
 
@@ -44,6 +75,7 @@ def _handle_unexpected(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Register the error handlers (every HTTP error, and a 500 for anything unexpected)."""
+    """Register the error handlers (every HTTP error, a 503 for Redis down, and a 500 for anything unexpected)."""
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(RedisError, _handle_redis)  # before Exception: Flask picks the closest class
     app.register_error_handler(Exception, _handle_unexpected)

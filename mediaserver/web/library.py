@@ -1,8 +1,7 @@
 """The library: JSON API over media files and their transcode state, and the pages that show them."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, render_template, request
-from redis.exceptions import RedisError
+from flask import Blueprint, Flask, abort, render_template, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -144,15 +143,13 @@ def api_media_file(media_id: int):
 @bp.post("/api/media-files/<int:media_id>/transcode")
 @login_required
 def api_transcode(media_id: int):
-    """`POST /api/media-files/<id>/transcode` -> 202 `{"job_id", "status"}`; 409 unreadable file, 503 Redis down."""
+    """`POST /api/media-files/<id>/transcode` -> 202 `{"job_id", "status"}`; 409 unreadable file, 503 Redis
+    down (errors.py's RedisError handler)."""
     media = get_media_or_404(media_id)
     try:
         job = jobs.enqueue(get_db(), media)
     except ValueError as exc:
         return error_response(409, str(exc))
-    except RedisError as exc:
-        current_app.logger.warning("cannot enqueue: %s", exc)
-        return error_response(503, "the job queue (Redis) is not reachable; is redis-server running?")
     return {"job_id": job.rq_job_id, "status": job.status}, 202
 
 

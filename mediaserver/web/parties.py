@@ -8,6 +8,7 @@ titles only and stops working when the party ends. docs/PARTY.md has the whole c
 from __future__ import annotations
 
 import io
+import logging
 
 import segno
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
@@ -16,13 +17,15 @@ from sqlalchemy import select
 from ..db import get_db
 from ..models import MediaFile
 from ..party import access, queue, state, store
-from ..party.events import PartyNamespace, room
+from ..party.events import NAMESPACE, PartyNamespace, room, socket_error
 from ..party.records import Participant, WatchSession
+from . import ratelimit
 from .auth import login_required
 from .errors import error_response
 from .playback import playback_info
 
 bp = Blueprint("parties", __name__)
+log = logging.getLogger("mediaserver.party")
 
 COOKIE_PREFIX = "party_"
 MAX_TITLES = 50
@@ -70,11 +73,16 @@ def _party_error(exc: access.PartyError):
 @bp.post("/api/parties")
 @login_required
 def create():
-    """`POST /api/parties {"media_file_id": N}` -> 201 `{"id", "code", "invite_url"}`; the caller hosts."""
+    """`POST /api/parties {"media_file_id": N}` -> 201 `{"id", "code", "invite_url"}`; the caller hosts.
+    429 past PARTY_CREATE_LIMIT_PER_USER requests a minute."""
+    slot = ratelimit.acquire({f"party-create:user:{g.user.id}": current_app.config["PARTY_CREATE_LIMIT_PER_USER"]})
+    if slot.refused:
+        return ratelimit.too_many(slot, "too many parties started")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, 'send a JSON object such as {"media_file_id": 1}')
     row = access.create(get_db(), current_app.redis, g.user, body.get("media_file_id"))
+    log.info("party %s created", row.id, extra={"party_id": row.id, "event": "create", "member": f"u{g.user.id}"})
     response = jsonify(id=row.id, code=row.code, invite_url=url_for("parties.page", code=row.code, _external=True))
     response.status_code = 201
     return response
@@ -89,16 +97,23 @@ def read(code: str):
 
 @bp.post("/api/parties/<code>/join")
 def join(code: str):
-    """`{"name": "..."}` -> `{"token", "party"}`, and the token as an HttpOnly cookie for `/p/<code>`."""
+    """`{"name": "..."}` -> `{"token", "party"}`, and the token as an HttpOnly cookie for `/p/<code>`.
+    429 past PARTY_JOIN_LIMIT_PER_IP requests a minute from one address (each makes a guest)."""
+    slot = ratelimit.acquire({f"party-join:ip:{ratelimit.client_address()}":
+                              current_app.config["PARTY_JOIN_LIMIT_PER_IP"]})
+    if slot.refused:
+        return ratelimit.too_many(slot, "too many party joins from this address")
     db = get_db()
     row = access.find(db, code)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, 'send a JSON object such as {"name": "Sam"}')
+    party = _party_json(row)  # Redis first: while it is down (503) no guest row is left behind
     _guest, token = access.add_guest(db, row, body.get("name"), current_app.config["SECRET_KEY"])
-    response = jsonify(token=token, party=_party_json(row))
+    response = jsonify(token=token, party=party)
     response.set_cookie(_cookie_name(row.code), token, httponly=True, samesite="Lax",
-                        secure=request.is_secure, max_age=7 * 24 * 3600)
+                        secure=current_app.config.get("SECURE_COOKIES") or request.is_secure,
+                        max_age=7 * 24 * 3600)
     return response
 
 
@@ -111,6 +126,7 @@ def end(code: str):
     if row.host_user_id != g.user.id and not g.user.is_admin:
         return error_response(403, "only the party's host (or an admin) can end it")
     access.end(db, current_app.redis, row)
+    log.info("party %s ended", row.id, extra={"party_id": row.id, "event": "end", "member": f"u{g.user.id}"})
     party = store.load(current_app.redis, db, row.id)
     if party is not None:
         current_app.socketio.emit("state", state.view(party, store.now_ms()), to=room(row.id), namespace="/party")
@@ -189,6 +205,7 @@ def qr(code: str):
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint and the `/party` Socket.IO namespace on `app.socketio`."""
+    """Register the blueprint, and the `/party` Socket.IO namespace with its error handler on `app.socketio`."""
     app.register_blueprint(bp)
     app.socketio.on_namespace(PartyNamespace(app))
+    app.socketio.on_error(NAMESPACE)(socket_error)

@@ -7,15 +7,19 @@ and the player page.
 token rides along as a path component (no cookie needed: VLC or a TV can play it). A token expires
 after TOKEN_TTL_S; players renew it (`player.js`), and a logged-in browser's session cookie stands in
 for an expired token, so a long title always plays to its end. Only files inside the title's folder,
-after resolving symlinks, are ever sent.
+after resolving symlinks, are ever sent; behind nginx (MEDIASERVER_X_ACCEL_PREFIX) the app makes the
+same checks and nginx sends the file (`X-Accel-Redirect`, deploy/README.md).
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
+from sqlalchemy import bindparam, select
 from werkzeug.security import safe_join
 
 from .. import tokens
@@ -32,6 +36,12 @@ from .errors import error_response
 from .library import get_media_or_404, media_json
 
 bp = Blueprint("playback", __name__)
+
+#: The largest resume point stored (ms): Number.MAX_SAFE_INTEGER, what a browser can send exactly.
+MAX_POSITION_MS = 2**53 - 1
+
+#: How long a web process remembers which ladder folder a title serves (s): see `_served_folder`.
+SERVED_FOLDER_TTL_S = 1.0
 
 #: Content types: RFC 8216 section 4 for playlists; fMP4 segments and init segments are MP4; WebVTT.
 CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.segment", ".mp4": "video/mp4",
@@ -115,9 +125,11 @@ def api_position(media_id: int):
     db = get_db()
     row = db.get(PlaybackPosition, (g.user.id, media.id))
     if request.method == "PUT":
-        value = (request.get_json(silent=True) or {}).get("position_ms")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            return error_response(400, "position_ms must be a whole number of ms, at least 0")
+        body = request.get_json(silent=True)
+        value = body.get("position_ms") if isinstance(body, dict) else None
+        # at most JavaScript's largest exact integer: well inside the BIGINT column (a larger one overflowed: a 500)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_POSITION_MS:
+            return error_response(400, f"position_ms must be a whole number of ms, from 0 to {MAX_POSITION_MS}")
         if row is None:
             row = PlaybackPosition(user_id=g.user.id, media_file_id=media.id, position_ms=value)
             db.add(row)
@@ -158,22 +170,72 @@ def _check_token(media_id: int, token: str):
         if not access.may_stream(get_db(), grant.party_id, media_id):
             return error_response(403, "stream token's party has ended")
         return None
-    if get_db().get(User, grant.user_id) is None:
+    if not _user_exists(grant.user_id):
         return error_response(403, "stream token's user no longer exists")
     return None
 
 
-def _send_inside(base: str, subpath: str, max_age: int):
-    """Send `base/subpath` when it resolves inside `base`; 404 JSON otherwise."""
+_USER_EXISTS = select(User.id).where(User.id == bindparam("user_id"))
+
+
+def _user_exists(user_id: int) -> bool:
+    """Does the token's user still exist? The logged-in user when it is that one, else one indexed
+    query on the engine: a player's segment request often carries no cookie (VLC, a TV), and an ORM
+    session opened for it alone cost more than the rest of the request (bench/serve.py)."""
+    user = g.get("user")
+    if user is not None and user.id == user_id:
+        return True
+    with current_app.extensions["engine"].connect() as conn:
+        return conn.execute(_USER_EXISTS, {"user_id": user_id}).first() is not None
+
+
+#: DATA_DIR resolved once per value (it is resolved at start already, but not when a test passes it)
+_data_dir_realpath = functools.lru_cache(maxsize=16)(os.path.realpath)
+
+
+def _accel_uri(real: str) -> str | None:
+    """nginx's internal URI for the resolved file `real` when MEDIASERVER_X_ACCEL_PREFIX is set, else
+    None: `<prefix>/data/<path under DATA_DIR>` (ladders, subtitles), or `<prefix>/files<real>` for a
+    library file (deploy/nginx/mediaserver.conf maps DATA_DIR and each library folder). Percent-encoded:
+    nginx unescapes the header."""
+    prefix = current_app.config.get("X_ACCEL_PREFIX")
+    if not prefix:
+        return None
+    data = _data_dir_realpath(current_app.config["DATA_DIR"])
+    if os.path.commonpath([real, data]) == data:
+        return f"{prefix}/data/{quote(os.fsencode(os.path.relpath(real, data)))}"
+    return f"{prefix}/files{quote(os.fsencode(real))}"
+
+
+def resolved_inside(base: str, subpath: str) -> str | None:
+    """The real path of `base/subpath` when it is a file inside `base` once symlinks are resolved, else
+    None (`..`, an absolute path, a symlink that leads out, a NUL byte)."""
+    if "\x00" in subpath:  # os.path and os.stat raise ValueError on it
+        return None
     base = os.path.realpath(base)
     path = safe_join(base, subpath)
     if path is None:
-        return error_response(404, "no such file")
+        return None
     real = os.path.realpath(path)
-    if os.path.commonpath([real, base]) != base or not os.path.isfile(real):
+    return real if os.path.commonpath([real, base]) == base and os.path.isfile(real) else None
+
+
+def _send_inside(base: str, subpath: str, max_age: int):
+    """Send `base/subpath` when it resolves inside `base`; 404 JSON otherwise. Behind nginx (an
+    X-Accel prefix set) the answer, after the same checks, is an empty 200 naming the file in
+    `X-Accel-Redirect`: nginx sends it (sendfile, Range, conditional requests) with the Content-Type
+    and Cache-Control given here."""
+    real = resolved_inside(base, subpath)
+    if real is None:
         return error_response(404, "no such file")
-    response = send_file(real, mimetype=CONTENT_TYPES.get(os.path.splitext(real)[1], "application/octet-stream"),
-                         conditional=True, max_age=max_age)
+    mimetype = CONTENT_TYPES.get(os.path.splitext(real)[1], "application/octet-stream")
+    accel = _accel_uri(real)
+    if accel is not None:
+        response = current_app.response_class(mimetype=mimetype)
+        response.headers["X-Accel-Redirect"] = accel
+        response.headers["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-cache"
+        return response
+    response = send_file(real, mimetype=mimetype, conditional=True, max_age=max_age)
     response.headers["Cache-Control"] = "private, " + response.headers.get("Cache-Control", "no-cache")
     return response
 
@@ -185,11 +247,29 @@ def hls_file(media_id: int, token: str, subpath: str):
     denied = _check_token(media_id, token)
     if denied is not None:
         return denied
+    folder = _served_folder(media_id)
+    if folder is None:
+        return error_response(404, f"media file {media_id} has no HLS ladder")
+    return _send_inside(folder, subpath, 0 if subpath.endswith(".m3u8") else 3600)
+
+
+def _served_folder(media_id: int) -> str | None:
+    """The folder of the title's served ladder (`_served_job`), remembered by this process for
+    SERVED_FOLDER_TTL_S: a player asks for a title's segments one after another, and looking the
+    folder up (the title, then its job) cost more than all the rest of a segment request (bench/serve.py).
+    A folder withdrawn meanwhile is served that much longer at most (a deleted one: 404, as a request
+    racing the deletion gets anyway); a title without a ladder is never remembered."""
+    cache = current_app.extensions.setdefault("served_folders", {})
+    now = time.monotonic()
+    folder, until = cache.get(media_id, (None, 0.0))
+    if until > now:
+        return folder
     job = _served_job(get_media_or_404(media_id))
     if job is None:
-        return error_response(404, f"media file {media_id} has no HLS ladder")
-    return _send_inside(os.path.join(jobs.hls_root(), job.output_dir), subpath,
-                        0 if subpath.endswith(".m3u8") else 3600)
+        return None
+    folder = os.path.join(jobs.hls_root(), job.output_dir)
+    cache[media_id] = (folder, now + SERVED_FOLDER_TTL_S)
+    return folder
 
 
 @bp.get("/media/<int:media_id>/<token>/<name>")
@@ -214,6 +294,10 @@ def direct_subtitle(media_id: int, token: str, key: str):
     track = next((t for t in subtitle_tracks(media) if t.key == key), None)
     if track is None or not track.convertible:
         return error_response(404, f"media file {media_id} has no text subtitle {key!r}")
+    # like the file itself (direct_file), a subtitle is read only from inside the title's library folder
+    sidecar = os.path.relpath(track.path, media.root) if track.path else None
+    if resolved_inside(media.root, media.path) is None or (sidecar and resolved_inside(media.root, sidecar) is None):
+        return error_response(404, f"media file {media_id} has no text subtitle {key!r} inside its library folder")
     cache = subtitle_cache_dir(current_app.config["DATA_DIR"], media.id, f"{media.size}-{int(media.mtime)}")
     written = extract_subtitles([track], os.path.join(media.root, media.path), cache,
                                 ffmpeg=current_app.config["FFMPEG"])

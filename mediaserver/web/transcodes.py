@@ -7,11 +7,10 @@ import json
 import time
 
 from flask import Blueprint, Flask, Response, current_app, g, render_template, request
-from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..db import get_db, new_session
+from ..db import MAX_ID, get_db, new_session
 from ..models import TranscodeJob
 from ..transcode import jobs
 from .auth import admin_required, login_required
@@ -61,7 +60,8 @@ def api_list():
 @bp.post("/api/admin/transcodes/<int:job_id>/cancel")
 @admin_required
 def api_cancel(job_id: int):
-    """Cancel a queued or running job -> the job; 404 unknown, 409 when it already ended, 503 Redis down."""
+    """Cancel a queued or running job -> the job; 404 unknown, 409 when it already ended, 503 Redis down
+    (errors.py's RedisError handler; the row is then left as it was)."""
     job = get_db().get(TranscodeJob, job_id)
     if job is None:
         return error_response(404, f"transcode job {job_id} doesn't exist")
@@ -69,15 +69,14 @@ def api_cancel(job_id: int):
         jobs.cancel(get_db(), job)
     except ValueError as exc:
         return error_response(409, str(exc))
-    except RedisError as exc:
-        return error_response(503, f"the job queue (Redis) is unreachable: {exc}")
     return job_json(job)
 
 
 @bp.post("/api/admin/transcodes/<int:job_id>/retry")
 @admin_required
 def api_retry(job_id: int):
-    """Queue a failed or cancelled job's file again -> the new job (201); 409 while it is active."""
+    """Queue a failed or cancelled job's file again -> the new job (201); 409 while it is active, 503
+    Redis down (no new row is kept)."""
     job = get_db().get(TranscodeJob, job_id)
     if job is None:
         return error_response(404, f"transcode job {job_id} doesn't exist")
@@ -85,8 +84,6 @@ def api_retry(job_id: int):
         new = jobs.retry(get_db(), job)
     except ValueError as exc:
         return error_response(409, str(exc))
-    except RedisError as exc:
-        return error_response(503, f"the job queue (Redis) is unreachable: {exc}")
     return job_json(new), 201
 
 
@@ -95,7 +92,7 @@ def api_retry(job_id: int):
 def events():
     """`GET /api/transcodes/events[?media_file_id=N]`: an event stream of `{"jobs": [job, ...]}` once a
     second. Without `media_file_id` (the whole queue) it is for admins only (403)."""
-    media_file_id = request.args.get("media_file_id", type=int)
+    media_file_id = int_arg("media_file_id", None, 1, MAX_ID)  # 400 when not an id (it overflowed SQL: a 500)
     if media_file_id is None and not g.user.is_admin:
         return error_response(403, "the whole queue is for admins; give media_file_id")
     limit = 1 if media_file_id is not None else 100

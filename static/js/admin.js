@@ -30,7 +30,7 @@
 
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const r = await fetch("/api/admin/scans", { method: "POST", credentials: "same-origin" });
+    const r = await csrfFetch("/api/admin/scans", { method: "POST", credentials: "same-origin" });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) { status.textContent = body.message || "HTTP " + r.status; button.disabled = false; return; }
     poll(body.scan_id);

@@ -8,7 +8,7 @@
 
   async function apply(tmdbId) {
     status.textContent = "Matching…";
-    const r = await fetch("/api/library/" + box.dataset.kind + "/" + box.dataset.id + "/match", {
+    const r = await csrfFetch("/api/library/" + box.dataset.kind + "/" + box.dataset.id + "/match", {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ tmdb_id: Number(tmdbId) }),
     });

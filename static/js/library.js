@@ -41,7 +41,7 @@
   }
 
   async function transcode(id) {
-    const r = await fetch("/api/media-files/" + id + "/transcode", { method: "POST", credentials: "same-origin" });
+    const r = await csrfFetch("/api/media-files/" + id + "/transcode", { method: "POST", credentials: "same-origin" });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) alert(body.message || "HTTP " + r.status);
     if (table) load(); else location.reload();

@@ -15,7 +15,7 @@
     if (!name) { error.textContent = "Enter a name."; input.focus(); return; }
     submit.disabled = true;
     try {
-      const response = await fetch(form.dataset.joinUrl, {
+      const response = await csrfFetch(form.dataset.joinUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify({ name }),

@@ -12,9 +12,10 @@
 "use strict";
 
 class PartyMedia {
-  constructor(video, { playbackUrl, quality, audio, subtitles, say, onAttached }) {
+  constructor(video, { playbackUrl, party, quality, audio, subtitles, say, onAttached }) {
     this.video = video;
     this.playbackUrl = playbackUrl;
+    this.party = party;  // the invite code: a guest's error reports name it (tracks.js reportPlaybackError)
     this.menus = { quality, audio, subtitles };
     this.say = say || (() => {});
     this.onAttached = onAttached || (() => {});
@@ -222,6 +223,7 @@ class PartyMedia {
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => this.fillSubtitles(hls.subtitleTracks, hls.subtitleTrack));
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;
+      this.report(errorKind(data), data.details);
       recoveries += 1;
       if (recoveries > 5) { this.say("Playback error: " + data.details); return; }
       if (data.type === Hls.ErrorTypes.NETWORK_ERROR) setTimeout(() => { if (this.hls === hls) hls.startLoad(); }, 1000);
@@ -254,6 +256,11 @@ class PartyMedia {
       return;
     }
     this.say("The browser could not play this file" + (error.message ? ": " + error.message : "") + ".");
+    this.report(errorKind(null, error), error.message);
+  }
+
+  report(kind, message) {
+    reportPlaybackError({ media_file_id: this.wanted, kind, message, party: this.party });  // tracks.js
   }
 }
 

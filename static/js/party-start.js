@@ -7,7 +7,7 @@
   if (!button) return;
   button.addEventListener("click", async () => {
     button.disabled = true;
-    const response = await fetch("/api/parties", {
+    const response = await csrfFetch("/api/parties", {
       method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ media_file_id: Number(button.dataset.mediaId) }),
     });

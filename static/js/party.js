@@ -70,7 +70,7 @@
     },
   });
   const media = new PartyMedia(video, {
-    playbackUrl: api + "/playback", quality: $("quality"), audio: $("audio"), subtitles: $("subtitles"), say,
+    playbackUrl: api + "/playback", party: code, quality: $("quality"), audio: $("audio"), subtitles: $("subtitles"), say,
     onAttached: (id) => engine.setSource(id),
   });
   const ctx = { socket, role, canControl, meId: () => me, memberName, notice, titlesUrl: api + "/titles" };
@@ -80,16 +80,20 @@
   window.partyPage = { socket, engine, media, queue, me: () => me, role };
 
   // ---- connection --------------------------------------------------------------------------------
+  let rejoin = null;
   function join() {
+    clearTimeout(rejoin);
     conn("Joining…");
     socket.timeout(10000).emit("join", { code, token: joinToken }, (err, ack) => {
       if (err) {
-        if (socket.connected) { conn("No answer from the server; trying again…"); setTimeout(join, 2000); }
+        if (socket.connected) { conn("No answer from the server; trying again…"); rejoin = setTimeout(join, 2000); }
         return;
       }
       if (!ack || !ack.ok) {
         conn("Not joined");
         notice((ack && ack.message) || "Could not join the party.");
+        // A passing refusal (the server's Redis is down) says when to ask again; a bad token does not.
+        if (ack && ack.retry_after_s > 0 && socket.connected) rejoin = setTimeout(join, ack.retry_after_s * 1000);
         return;
       }
       me = ack.member_id;

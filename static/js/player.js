@@ -108,7 +108,11 @@
     hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, fillAudio);
     hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, fillAudio);
     hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => fillSubtitles(hls.subtitleTracks, hls.subtitleTrack));
-    hls.on(Hls.Events.ERROR, (_e, data) => { if (data.fatal) say("Playback error: " + data.details); });
+    hls.on(Hls.Events.ERROR, (_e, data) => {
+      if (!data.fatal) return;
+      say("Playback error: " + data.details);
+      reportPlaybackError({ media_file_id: info.media_file_id, kind: errorKind(data), message: data.details });  // tracks.js
+    });
     audioMenu.addEventListener("change", () => { hls.audioTrack = Number(audioMenu.value); });
     subsMenu.addEventListener("change", () => {
       hls.subtitleTrack = Number(subsMenu.value);
@@ -144,7 +148,7 @@
     if (!positionUrl || !isFinite(video.currentTime) || video.currentTime < 1) return;
     // the last 10 s, or the last 5 % of a short clip, count as watched to the end
     const near = video.duration && video.duration - video.currentTime < Math.min(10, 0.05 * video.duration);
-    fetch(positionUrl, {
+    csrfFetch(positionUrl, {
       method: ended || near ? "DELETE" : "PUT", credentials: "same-origin", keepalive: true,
       headers: { "Content-Type": "application/json" },
       body: ended || near ? null : JSON.stringify({ position_ms: Math.round(video.currentTime * 1000) }),
@@ -228,6 +232,7 @@
   video.addEventListener("error", () => {
     const error = video.error;
     say("The browser could not play this file" + (error && error.message ? ": " + error.message : "") + ".");
+    if (info) reportPlaybackError({ media_file_id: info.media_file_id, kind: errorKind(null, error), message: error && error.message });
   });
   video.addEventListener("pause", () => savePosition(false));
   video.addEventListener("ended", () => savePosition(true));

@@ -12,7 +12,7 @@
   }
 
   async function act(id, what) {
-    const response = await fetch("/api/admin/transcodes/" + id + "/" + what, { method: "POST", credentials: "same-origin" });
+    const response = await csrfFetch("/api/admin/transcodes/" + id + "/" + what, { method: "POST", credentials: "same-origin" });
     if (!response.ok) {
       const err = await response.json().catch(() => ({}));
       alert(err.message || ("HTTP " + response.status));

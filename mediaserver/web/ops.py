@@ -1,0 +1,174 @@
+"""Operations: `GET /metrics` (Prometheus), `GET /healthz` (is this process able to serve), the players'
+`POST /api/playback-errors`, and the HTTP latency of every request (`mediaserver/metrics.py` has the metrics).
+
+`/metrics` and `/healthz` need no login: neither shows a secret (counts, timings, route templates; a
+failing check's error message), and a monitor or a load balancer must reach them. `/metrics` does show
+how the server is used, so a public deployment lets only the scraper reach it (deploy/'s nginx).
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+import time
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from redis import Redis
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from .. import metrics
+from ..party.access import PartyError
+from .errors import error_response
+from .parties import _member as party_member
+
+log = logging.getLogger("mediaserver.web")
+bp = Blueprint("ops", __name__)
+
+#: Redis and the ffmpeg programs each get this long (s) to answer a health check.
+HEALTH_TIMEOUT_S = 2
+#: The ffmpeg check (two process starts) is reused for this long (s): a health check polled every
+#: second must not start two processes a second.
+FFMPEG_CHECK_CACHE_S = 10
+#: A player's error message is kept (in the log) up to this many characters.
+MESSAGE_MAX_CHARS = 500
+
+
+@bp.get("/metrics")
+def scrape():
+    """Prometheus exposition (text format, or OpenMetrics when the scraper's Accept asks for it)."""
+    body, content_type = metrics.exposition(current_app.extensions["metrics_state"], request.headers.get("Accept"))
+    return current_app.response_class(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/healthz")
+def healthz():
+    """`{"status": "ok"|"fail", "checks": {"database"|"redis"|"ffmpeg"|"data_dir": {"ok", "ms"[, "error"]}}}`:
+    200 when every check passes, 503 otherwise."""
+    checks = {"database": _timed(_check_database), "redis": _timed(_check_redis),
+              "ffmpeg": _ffmpeg_check(), "data_dir": _timed(_check_data_dir)}
+    ok = all(check["ok"] for check in checks.values())
+    response = jsonify(status="ok" if ok else "fail", checks=checks)
+    response.status_code = 200 if ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _timed(check) -> dict:
+    started = time.perf_counter()
+    try:
+        check()
+    except Exception as exc:  # noqa: BLE001 - whatever fails is the answer
+        result = {"ok": False, "error": _message(exc)}
+    else:
+        result = {"ok": True}
+    return {**result, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:  # the driver's words, not the SQL around them
+        exc = exc.orig
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _check_database() -> None:
+    with current_app.extensions["engine"].connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def _check_redis() -> None:
+    current_app.extensions["probe_redis"].ping()
+
+
+def _check_data_dir() -> None:
+    folder = current_app.config["DATA_DIR"]
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-") as fh:  # deleted on close
+            fh.write(b"ok")
+            fh.flush()
+    except OSError as exc:
+        raise OSError(f"cannot write to the data dir {folder}: {exc.strerror or exc}") from None
+
+
+def _ffmpeg_check() -> dict:
+    """The ffmpeg and ffprobe programs run `-version` (cached for FFMPEG_CHECK_CACHE_S)."""
+    cached = current_app.extensions.get("healthz_ffmpeg")
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    result = _timed(lambda: [_run_version(name, current_app.config[key])
+                             for name, key in (("MEDIASERVER_FFMPEG", "FFMPEG"), ("MEDIASERVER_FFPROBE", "FFPROBE"))])
+    current_app.extensions["healthz_ffmpeg"] = (time.monotonic() + FFMPEG_CHECK_CACHE_S, result)
+    return result
+
+
+def _run_version(variable: str, program: str) -> None:
+    path = shutil.which(program)
+    if path is None:
+        raise RuntimeError(f"{variable}: {program!r} is not an executable (a name on PATH or a path)")
+    try:
+        proc = subprocess.run([path, "-version"], capture_output=True, timeout=HEALTH_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{variable}: {program} -version did not answer within {HEALTH_TIMEOUT_S} s") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"{variable}: {program} -version exited with status {proc.returncode}")
+
+
+@bp.post("/api/playback-errors")
+def playback_error():
+    """A player's fatal error: `{"media_file_id", "kind", "message"[, "party"]}` -> 204. Counted by `kind`
+    (network, media, decode or other: a fixed set, so the metric's series stay few) and logged with the
+    rest. A logged-in user, or a party's guest (`party`: the invite code, with the guest's token as for
+    the party's other routes: `Authorization: Bearer` or its cookie)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error_response(400, 'send a JSON object such as {"media_file_id": 1, "kind": "network", "message": ""}')
+    kind, media_file_id, message = body.get("kind"), body.get("media_file_id"), body.get("message")
+    if kind not in metrics.PLAYBACK_ERROR_KINDS:
+        return error_response(400, f"kind must be one of {', '.join(metrics.PLAYBACK_ERROR_KINDS)}")
+    if media_file_id is not None and (not isinstance(media_file_id, int) or isinstance(media_file_id, bool)):
+        return error_response(400, "media_file_id must be an integer")
+    if message is not None and not isinstance(message, str):
+        return error_response(400, "message must be a string")
+    party = body.get("party")
+    if party is not None:
+        if not isinstance(party, str):
+            return error_response(400, "party must be an invite code")
+        try:
+            _row, member = party_member(party)
+        except PartyError as exc:
+            return error_response(exc.status, str(exc))
+        reporter = f"u{member.user_id}" if member.user_id is not None else f"g{member.id}"
+    elif g.get("user") is not None:
+        reporter = f"u{g.user.id}"
+    else:
+        return error_response(401, "log in first, or send the party's code with a guest token")
+    metrics.PLAYBACK_ERRORS.labels(kind).inc()
+    log.info("player error: %s", kind, extra={"event": "playback_error", "kind": kind, "media_id": media_file_id,
+                                               "member": reporter, "party": party,
+                                               "detail": (message or "")[:MESSAGE_MAX_CHARS]})
+    return "", 204
+
+
+def _start_timer() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _observe(response):
+    started = g.pop("metrics_started", None)
+    if started is not None:
+        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        metrics.observe_request(route, request.method, response.status_code, time.perf_counter() - started)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and the request timer (call it first: its timer then starts before any
+    other `before_request` hook, and its `after_request` sees the final response)."""
+    app.extensions["probe_redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=HEALTH_TIMEOUT_S,
+                                                   socket_timeout=HEALTH_TIMEOUT_S)
+    app.extensions["metrics_state"] = metrics.StateCollector(app.extensions["sessionmaker"],
+                                                             app.extensions["probe_redis"])
+    app.before_request(_start_timer)
+    app.after_request(_observe)
+    app.register_blueprint(bp)
