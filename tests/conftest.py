@@ -4,13 +4,17 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from flask import Flask
 from redis import Redis
 
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
-from tests.helpers import MEDIA, PASSWORD, TEST_REDIS_URL, app_config, run_worker
+from tests.helpers import MEDIA, PASSWORD, TEST_REDIS_URL, CSRFClient, app_config, run_worker
 
-pytest_plugins = ["tests.fake_tmdb"]  # the `fake_tmdb` fixture
+# Every app's test_client() sends the CSRF token on POST/PUT/PATCH/DELETE; CSRF tests use helpers.raw_client.
+Flask.test_client_class = CSRFClient
+
+pytest_plugins = ["tests.fake_tmdb", "tests.databases"]  # the `fake_tmdb` fixture; a database per test
 
 
 @pytest.fixture

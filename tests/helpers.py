@@ -8,11 +8,15 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask.testing import FlaskClient
 from rq import SimpleWorker
+from werkzeug.datastructures import Headers
 
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -57,17 +61,22 @@ def make_library(root: Path, files: dict[str, str]) -> Path:
 
 
 def app_config(base: Path, **extra) -> dict:
+    from tests.databases import database_url  # here: conftest loads tests.databases as a plugin first
+
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(base / "instance"),
         "SECRET_KEY": "test-secret-key-0123456789",
-        "DATABASE_URL": f"sqlite:///{base / 'test.db'}",
+        # base/test.db, or with MEDIASERVER_TEST_DATABASE_URL a PostgreSQL database of base's own (tests/databases.py)
+        "DATABASE_URL": extra["DATABASE_URL"] if "DATABASE_URL" in extra else database_url(base),
         "REDIS_URL": TEST_REDIS_URL,
         "DATA_DIR": str(base / "data"),
         "LIBRARY_ROOTS": [],
         "AUTO_TRANSCODE_DEFAULT": False,
         # Each app its own Socket.IO channel: apps in one test session never hear each other's rooms.
         "SOCKETIO_CHANNEL": f"mediaserver-test-{uuid.uuid4().hex}",
+        # ... and its own rate limit counters (web/ratelimit.py), whatever ran before on this Redis
+        "RATE_LIMIT_PREFIX": f"mediaserver-test-{uuid.uuid4().hex}:ratelimit",
         **extra,
     }
 
@@ -103,3 +112,69 @@ def media_id(app, rel_path: str) -> int:
 
     with app.app_context():
         return get_db().scalar(select(MediaFile.id).where(MediaFile.path == rel_path))
+
+
+#: Rate limits (web/ratelimit.py) out of the way, for modules whose tests make many parties, guests or
+#: logins from one address within a minute; test_security.py tests the limits themselves.
+NO_RATE_LIMITS = {"LOGIN_LIMIT_PER_IP": 100_000, "LOGIN_LIMIT_PER_ACCOUNT": 100_000,
+                  "PARTY_JOIN_LIMIT_PER_IP": 100_000, "PARTY_CREATE_LIMIT_PER_USER": 100_000}
+#: The same for a server process started with the environment.
+NO_RATE_LIMITS_ENV = {f"MEDIASERVER_{key}": str(value) for key, value in NO_RATE_LIMITS.items()}
+
+#: The methods Flask-WTF's CSRF check covers (mediaserver/web/security.py).
+UNSAFE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
+
+
+def _needs_csrf(method: str, headers) -> bool:
+    return (method.upper() in UNSAFE_METHODS and "X-CSRFToken" not in headers
+            and not str(headers.get("Authorization", "")).startswith("Bearer "))
+
+
+class CSRFClient(FlaskClient):
+    """Flask's test client for every test app (conftest sets `Flask.test_client_class`): every POST, PUT,
+    PATCH and DELETE sends the session's CSRF token as `X-CSRFToken`, fetched from `GET /api/auth/csrf`
+    with the client's cookies first, as static/js/csrf.js sends the page's. A request that names its
+    own `X-CSRFToken` or a Bearer token is left alone; `raw_client(app)` sends none (CSRF tests)."""
+
+    def open(self, *args, **kwargs):
+        headers = Headers(kwargs.pop("headers", None) or {})
+        if args and isinstance(args[0], str) and _needs_csrf(kwargs.get("method", "GET"), headers):
+            headers["X-CSRFToken"] = super().open("/api/auth/csrf").json["csrf_token"]
+        return super().open(*args, headers=headers, **kwargs)
+
+
+@contextmanager
+def serving(app):
+    """`app` on a threaded werkzeug server on a free port of 127.0.0.1; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def raw_client(app):
+    """A test client that sends no CSRF token of its own (Flask's FlaskClient)."""
+    return FlaskClient(app, app.response_class, use_cookies=True)
+
+
+def csrf_session():
+    """A requests.Session that sends X-CSRFToken (from the server's `GET /api/auth/csrf`, with the
+    session's cookies) on every POST, PUT, PATCH and DELETE, for tests against a live server."""
+    import requests
+
+    class CSRFSession(requests.Session):
+        def request(self, method, url, *args, **kwargs):
+            headers = dict(kwargs.pop("headers", None) or {})
+            if _needs_csrf(method, headers):
+                origin = urlsplit(url)
+                token = super().request("GET", f"{origin.scheme}://{origin.netloc}/api/auth/csrf", timeout=10)
+                headers["X-CSRFToken"] = token.json()["csrf_token"]
+            return super().request(method, url, *args, headers=headers, **kwargs)
+
+    return CSRFSession()

@@ -18,7 +18,15 @@ import requests
 
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
-from tests.helpers import PASSWORD, PROJECT, app_config, clip
+from tests.helpers import NO_RATE_LIMITS_ENV, PASSWORD, PROJECT, app_config, clip, csrf_session
+
+
+def csrf_post(context, url: str, data: dict):
+    """POST JSON `data` from a Playwright browser context (its cookies) with the session's CSRF token,
+    taken from `GET /api/auth/csrf` as static/js/csrf.js takes the page's."""
+    origin = "/".join(url.split("/")[:3])
+    token = context.request.get(origin + "/api/auth/csrf").json()["csrf_token"]
+    return context.request.post(url, data=data, headers={"X-CSRFToken": token})
 
 
 def free_port() -> int:
@@ -50,14 +58,15 @@ class PartyServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.last_start_s = 0.0
-        self.admin = requests.Session()
+        self.admin = csrf_session()
 
     def env(self) -> dict:
         c = self.config
         return {**os.environ, "SECRET_KEY": c["SECRET_KEY"], "DATABASE_URL": c["DATABASE_URL"],
                 "REDIS_URL": c["REDIS_URL"], "MEDIASERVER_DATA_DIR": c["DATA_DIR"],
                 "MEDIASERVER_INSTANCE": c["INSTANCE_PATH"], "MEDIASERVER_LIBRARY": str(self.base / "library"),
-                "MEDIASERVER_SOCKETIO_CHANNEL": c.get("SOCKETIO_CHANNEL", f"test-{uuid.uuid4().hex}")}
+                "MEDIASERVER_SOCKETIO_CHANNEL": c.get("SOCKETIO_CHANNEL", f"test-{uuid.uuid4().hex}"),
+                **NO_RATE_LIMITS_ENV}  # every guest joins from 127.0.0.1
 
     def start(self, timeout_s: float = 30) -> None:
         started = time.monotonic()
@@ -90,7 +99,7 @@ class PartyServer:
             self.process = None
 
     def login(self, context) -> None:
-        response = context.request.post(self.url + "/api/auth/login", data={"username": "alice", "password": PASSWORD})
+        response = csrf_post(context, self.url + "/api/auth/login", {"username": "alice", "password": PASSWORD})
         assert response.ok, response.text()
 
     def state(self, code: str) -> dict:

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.e2e.party_server import PartyServer
+from tests.e2e.party_server import PartyServer, csrf_post
 
 STEADY_S = 20
 SAMPLE_EVERY_S = 0.2
@@ -36,12 +36,12 @@ def party(server, browser):
     contexts = [browser.new_context() for _ in range(3)]
     host_ctx = contexts[0]
     server.login(host_ctx)
-    response = host_ctx.request.post(server.url + "/api/parties", data={"media_file_id": server.media_id})
+    response = csrf_post(host_ctx, server.url + "/api/parties", {"media_file_id": server.media_id})
     assert response.status == 201, response.text()
     code = response.json()["code"]
     pages = [host_ctx.new_page()]
     for i, ctx in enumerate(contexts[1:], start=1):
-        assert ctx.request.post(f"{server.url}/api/parties/{code}/join", data={"name": f"Guest {i}"}).ok
+        assert csrf_post(ctx, f"{server.url}/api/parties/{code}/join", {"name": f"Guest {i}"}).ok
         pages.append(ctx.new_page())
     yield code, pages, contexts
     for ctx in contexts:
@@ -165,12 +165,13 @@ def test_host_mode_refuses_a_guests_pause_and_everyone_mode_allows_it(server, pa
     host.evaluate("window.partySync.play()")
     wait_all([host, guest], "playing")
     guest.click("#btn-playpause")
-    guest.wait_for_function("document.getElementById('notice').textContent.includes('host')", timeout=5_000)
+    # functions, not bare expressions: Playwright evaluates a bare one with eval(), which the CSP refuses
+    guest.wait_for_function("() => document.getElementById('notice').textContent.includes('host')", timeout=5_000)
     time.sleep(1)
     assert room_state(host) == "playing" and not guest.evaluate("document.getElementById('video').paused")
     host.select_option("#control-mode", "everyone")
-    host.wait_for_function("(window.partySync.last || {}).control_mode === 'everyone'", timeout=5_000)
-    guest.wait_for_function("(window.partySync.last || {}).control_mode === 'everyone'", timeout=5_000)
+    host.wait_for_function("() => (window.partySync.last || {}).control_mode === 'everyone'", timeout=5_000)
+    guest.wait_for_function("() => (window.partySync.last || {}).control_mode === 'everyone'", timeout=5_000)
     guest.click("#btn-playpause")
     wait_all([host, guest], "paused")
     assert host.evaluate("document.getElementById('video').paused")

@@ -22,7 +22,8 @@ def test_set_up_rejects_mismatched_or_short_passwords(client):
 def test_json_login_sets_the_session_cookie(client, user):
     response = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
     assert response.status_code == 200
-    assert response.json == {"user": {"id": user.id, "username": "alice", "is_admin": True}}
+    assert response.json["user"] == {"id": user.id, "username": "alice", "is_admin": True}
+    assert response.json["csrf_token"]  # the new session's CSRF token (test_security.py)
     assert "session=" in response.headers["Set-Cookie"]
     assert client.get("/api/library/media-files").status_code == 200
 

@@ -14,7 +14,7 @@ from mediaserver import create_app, tokens
 from mediaserver.db import get_db
 from mediaserver.party.records import Participant
 from mediaserver.web.auth import create_user
-from tests.helpers import MEDIA, PASSWORD, TEST_REDIS_URL, app_config, clip, media_id
+from tests.helpers import MEDIA, NO_RATE_LIMITS, PASSWORD, TEST_REDIS_URL, app_config, clip, media_id
 
 BBB, FLOWER = "Movies/BBB (2008).mp4", "Movies/Flower.mp4"
 BBB_CLIP = "video/bbb_h264_aac_720p_30s.mp4"
@@ -30,7 +30,8 @@ def papp(tmp_path_factory):
         shutil.copyfile(clip(rel), library / name)
     conn = Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
-    app = create_app(app_config(base, LIBRARY_ROOTS=[str(library)]))
+    # every party of the module is alice's, every guest joins from 127.0.0.1: no rate limits (test_security)
+    app = create_app(app_config(base, LIBRARY_ROOTS=[str(library)], **NO_RATE_LIMITS))
     with app.app_context():
         create_user("alice", PASSWORD, is_admin=True)
         create_user("bob", PASSWORD)

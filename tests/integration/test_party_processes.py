@@ -16,7 +16,7 @@ from redis import Redis
 
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
-from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, media_id
+from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, csrf_session, media_id
 from tests.integration.test_party_socket import NS, Peer, now_ms
 
 BBB = "Movies/BBB (2008).mp4"
@@ -80,13 +80,12 @@ def cluster(tmp_path):
     library = tmp_path / "lib"
     (library / BBB).parent.mkdir(parents=True)
     shutil.copyfile(clip("video/bbb_h264_aac_720p_30s.mp4"), library / BBB)
-    database = f"sqlite:///{tmp_path / 'party.db'}"
     channel = f"mediaserver-test-{uuid.uuid4().hex}"
     conn = Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
     # the schema, a user and the catalog, made here once: the two processes then never race on DDL
-    app = create_app(app_config(tmp_path, DATABASE_URL=database, SECRET_KEY=SECRET, LIBRARY_ROOTS=[str(library)],
-                                SOCKETIO_CHANNEL=channel))
+    app = create_app(app_config(tmp_path, SECRET_KEY=SECRET, LIBRARY_ROOTS=[str(library)], SOCKETIO_CHANNEL=channel))
+    database = app.config["DATABASE_URL"]  # SQLite, or PostgreSQL (tests/databases.py)
     with app.app_context():
         create_user("alice", PASSWORD, is_admin=True)
     assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
@@ -132,14 +131,14 @@ def test_a_party_spans_two_processes_and_survives_one_being_killed(cluster):
     cluster.wait_up("a", url_a)
     cluster.wait_up("b", url_b)
 
-    session = requests.Session()
+    session = csrf_session()
     assert session.post(url_a + "/api/auth/login", json={"username": "alice", "password": PASSWORD}).ok
     created = session.post(url_a + "/api/parties", json={"media_file_id": cluster.bbb})
     assert created.status_code == 201
     code = created.json()["code"]
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     host = Rejoining(url_a, cookie, code)
-    joined = requests.post(f"{url_b}/api/parties/{code}/join", json={"name": "Sam"})  # joins through B
+    joined = csrf_session().post(f"{url_b}/api/parties/{code}/join", json={"name": "Sam"})  # joins through B
     assert joined.status_code == 200
     guest = Peer(url_b)
     try:

@@ -14,11 +14,11 @@ import pytest
 import requests
 import socketio
 from redis import Redis
-from werkzeug.serving import make_server
 
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
-from tests.helpers import PASSWORD, TEST_REDIS_URL, app_config, clip, media_id
+from tests.helpers import (NO_RATE_LIMITS, PASSWORD, TEST_REDIS_URL, app_config, clip, csrf_session, media_id,
+                           serving)
 
 NS = "/party"
 EVENTS = ("state", "time_pong", "rejected", "queue", "request_update", "chat", "react", "error")
@@ -110,18 +110,15 @@ def server(tmp_path_factory):
         shutil.copyfile(clip(rel), base / "lib" / name)
     conn = Redis.from_url(TEST_REDIS_URL)
     conn.flushdb()
-    app = create_app(app_config(base, LIBRARY_ROOTS=[str(base / "lib")]))
+    # every party of the module is alice's, every guest joins from 127.0.0.1: no rate limits (test_security)
+    app = create_app(app_config(base, LIBRARY_ROOTS=[str(base / "lib")], **NO_RATE_LIMITS))
     with app.app_context():
         create_user("alice", PASSWORD, is_admin=True)
     assert app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
     app.bbb, app.flower = media_id(app, BBB), media_id(app, FLOWER)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    app.url = f"http://127.0.0.1:{httpd.server_port}"
-    yield app
-    httpd.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        app.url = url
+        yield app
     conn.flushdb()
 
 
@@ -130,7 +127,7 @@ class Party:
 
     def __init__(self, app) -> None:
         self.url, self.peers = app.url, []
-        self.session = requests.Session()
+        self.session = csrf_session()
         assert self.session.post(self.url + "/api/auth/login",
                                  json={"username": "alice", "password": PASSWORD}).status_code == 200
         created = self.session.post(self.url + "/api/parties", json={"media_file_id": app.bbb})
@@ -148,7 +145,7 @@ class Party:
         return peer
 
     def guest(self, name: str) -> Peer:
-        joined = requests.post(f"{self.url}/api/parties/{self.code}/join", json={"name": name})
+        joined = csrf_session().post(f"{self.url}/api/parties/{self.code}/join", json={"name": name})
         assert joined.status_code == 200
         peer = self.peer()
         ack = peer.join(self.code, joined.json()["token"])

@@ -51,6 +51,8 @@ def test_library_takes_several_folders(tmp_path, monkeypatch):
     ("MEDIASERVER_TOKEN_TTL_S", "0"),
     ("MEDIASERVER_AUTO_TRANSCODE", "maybe"),
     ("MEDIASERVER_FFMPEG", "/no/such/ffmpeg"),
+    ("MEDIASERVER_LOG_FORMAT", "yaml"),
+    ("PROMETHEUS_MULTIPROC_DIR", "/no/such/folder"),
 ])
 def test_bad_values_name_their_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
