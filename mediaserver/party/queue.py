@@ -17,6 +17,8 @@ MAX_CHAT_CHARS = 500
 MAX_EMOJI_CHARS = 16
 MAX_QUEUE = 200
 REQUEST_KINDS = ("add", "remove", "move")
+#: event -> (its data field, what the error calls it, most characters)
+TEXT_EVENTS = {"chat": ("text", "chat text", MAX_CHAT_CHARS), "react": ("emoji", "emoji", MAX_EMOJI_CHARS)}
 
 
 def view(party: Party) -> dict:
@@ -54,20 +56,14 @@ def apply(party: Party, member: Member, event: str, data: dict, now_ms: int, loa
         if request is None or request.status != "pending":
             raise Rejected("invalid", "no such pending request")
         return _decide(party, request, bool(data.get("approve")))
-    if event == "chat":
-        text = data.get("text")
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_CHAT_CHARS:
-            raise Rejected("invalid", f"chat text must be 1 to {MAX_CHAT_CHARS} characters")
-        _limit(party, member, "chat", now_ms)
-        return Outcome(emits=[("chat", {"member_id": member.id, "name": member.name, "text": text.strip(),
-                                        "system": False, "server_ms": now_ms})])
-    if event == "react":
-        emoji = data.get("emoji")
-        if not isinstance(emoji, str) or not emoji.strip() or len(emoji) > MAX_EMOJI_CHARS:
-            raise Rejected("invalid", f"emoji must be 1 to {MAX_EMOJI_CHARS} characters")
-        _limit(party, member, "react", now_ms)
-        return Outcome(emits=[("react", {"member_id": member.id, "name": member.name, "emoji": emoji.strip(),
-                                         "server_ms": now_ms})])
+    if event in TEXT_EVENTS:  # chat {text}, react {emoji}: shown to the room as sent, trimmed
+        field, label, most = TEXT_EVENTS[event]
+        value = data.get(field)
+        if not isinstance(value, str) or not value.strip() or len(value) > most:
+            raise Rejected("invalid", f"{label} must be 1 to {most} characters")
+        _limit(party, member, event, now_ms)
+        body = {"member_id": member.id, "name": member.name, field: value.strip(), "server_ms": now_ms}
+        return Outcome(emits=[(event, {**body, "system": False} if event == "chat" else body)])
     raise Rejected("invalid", f"unknown event {event!r}")
 
 
