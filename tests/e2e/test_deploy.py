@@ -28,7 +28,7 @@ from tests.e2e.test_player import FAST, PLAYING_PAST, log_in
 from tests.databases import database_url
 from tests.helpers import NO_RATE_LIMITS_ENV, PASSWORD, PROJECT, TEST_REDIS_URL, clip, csrf_session
 from tests.integration.test_party_processes import position
-from tests.integration.test_party_socket import Peer, now_ms
+from tests.party_peer import Peer, now_ms
 
 HEVC = "Movies/Big Buck Bunny HEVC (2008).mp4"
 BBB = "Movies/Big Buck Bunny (2008).mp4"

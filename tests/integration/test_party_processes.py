@@ -17,7 +17,7 @@ from redis import Redis
 from mediaserver import create_app
 from mediaserver.web.auth import create_user
 from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, csrf_session, media_id
-from tests.integration.test_party_socket import NS, Peer, now_ms
+from tests.party_peer import NS, Peer, now_ms
 
 BBB = "Movies/BBB (2008).mp4"
 SECRET = "process-test-secret-0123456789"

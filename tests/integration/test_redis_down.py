@@ -30,7 +30,7 @@ from mediaserver.party.records import Participant, WatchSession
 from mediaserver.web import errors
 from mediaserver.web.auth import create_user
 from tests.helpers import PASSWORD, app_config, clip, csrf_session, media_id
-from tests.integration.test_party_socket import NS, Peer
+from tests.party_peer import NS, Peer
 
 #: Played directly; transcoded, its ladder built before Redis stops; transcoded, no ladder yet.
 DIRECT, READY, BARE = ("Movies/Rabbit (2008)/rabbit320.mp4", "Movies/Frames (2010)/frames.mp4",
