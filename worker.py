@@ -16,10 +16,8 @@ the start-up recovery and without tying the work horse's life to the worker's.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
-import signal
 import sys
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,10 +26,10 @@ from rq import Worker
 from mediaserver import create_app
 from mediaserver.db import new_session
 from mediaserver.exceptions import ConfigError
+from mediaserver.lifetime import die_with_parent
 from mediaserver.transcode import recovery
 
 log = logging.getLogger("mediaserver.worker")
-_PR_SET_PDEATHSIG = 1
 
 
 class LadderWorker(Worker):
@@ -48,10 +46,7 @@ class LadderWorker(Worker):
         super().fork_work_horse(job, queue)
 
     def main_work_horse(self, job, queue):  # pragma: no cover - runs in the forked work horse
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
+        die_with_parent()
         if os.getppid() != self._parent_pid:  # the worker died before the line above
             os._exit(1)
         super().main_work_horse(job, queue)

@@ -11,17 +11,16 @@ A failure clears the row's folder before deleting it (withdrawn: nothing half-ma
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import time
 
 from sqlalchemy.orm import Session
 
 from ..exceptions import TranscodeError
+from ..lifetime import die_with_parent
 from ..models import MediaFile, TranscodeJob, utcnow
 from .command import LadderJob, build_command
 from .decision import main_video
@@ -40,16 +39,6 @@ MIN_COVERAGE = 0.95
 #: Progress and the heartbeat are written to the database at most this often (s).
 PROGRESS_INTERVAL_S = 1.0
 SUBTITLE_DIR = "subs"
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux prctl(PR_SET_PDEATHSIG, SIGKILL): ffmpeg dies when the worker process running it does,
-    even by SIGKILL, so no encoder outlives its job."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
 
 
 def build_ladder(session: Session, job: TranscodeJob, config: dict, out: str) -> None:
@@ -147,7 +136,7 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
 
     Returns ffmpeg's last log lines (warnings and errors). Raises TranscodeError on a non-zero exit,
     and OSError when ffmpeg was killed by a signal (worth a retry). ffmpeg is killed if the job dies
-    here (RQ's timeout, or the worker killed outright: see `_die_with_parent`).
+    here (RQ's timeout, or the worker killed outright: see `lifetime.die_with_parent`).
     """
     for folder in ladder.folders:
         os.makedirs(os.path.join(out, folder), exist_ok=True)
@@ -155,7 +144,7 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
     last_write, published = time.monotonic(), False
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(build_command(ladder), cwd=out, stdout=subprocess.PIPE, stderr=log_file,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
         try:
             for raw in proc.stdout:
                 key, _, value = raw.decode("ascii", "replace").strip().partition("=")
