@@ -105,6 +105,7 @@ def main() -> int:
     try:
         shim, log = counting_ffprobe(base)
         files = build_library(base / "library", args.files)
+        os.sync()  # the links' metadata reaches the disk now, not during the first timed scan
         print(f"library: {len(files)} files, probe pool: {args.workers} workers, {os.cpu_count()} CPUs")
 
         app = make_app(base / "a", "ffprobe", base / "library", args.workers)
@@ -129,9 +130,8 @@ def main() -> int:
         big = build_library(base / "big", args.rescan_files)
         seeded = make_app(base / "b", shim)
         probe_fn = partial(probe, ffprobe=shim)
-        memo = lru_cache(maxsize=None)(lambda source: probe(source, ffprobe="ffprobe"))
-        project_scan(seeded, base / "big", lambda path: memo(os.path.realpath(path) if os.path.islink(path)
-                                                              else _source_of(path)), args.workers)
+        os.sync()
+        project_scan(seeded, base / "big", memoised_probe, args.workers)
         before = starts(log)
         big_s, line = project_scan(seeded, base / "big", probe_fn, args.workers)
         print(f"4. rescan, {len(big)} unchanged: {big_s:8.2f} s  ({line}; {starts(log) - before} ffprobe started; "
@@ -139,6 +139,17 @@ def main() -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     return 0
+
+
+def memoised_probe(path: str):
+    """ffprobe's answer for the shared clip that `path` links to, probed once per clip and pool process
+    (seeding the big catalogue only; a module-level function, as the scanner's pool processes need)."""
+    return _probe_clip(os.path.realpath(path) if os.path.islink(path) else _source_of(path))
+
+
+@lru_cache(maxsize=None)
+def _probe_clip(source: str):
+    return probe(source, ffprobe="ffprobe")
 
 
 def _source_of(path: str) -> str:

@@ -3,8 +3,10 @@
 A file is unchanged when its (size, mtime) equal the stored ones: it is then never probed again.
 A file that vanished from one path and appears at another with the same size and fingerprint
 (SHA-256 of its size and first and last 64 KiB) was moved or renamed: its row, and so its id, its
-catalog match and its HLS ladder, follow it. Probing runs in a bounded pool of threads (ffprobe
-is a process of its own, so threads are enough); the database is written from the calling thread.
+catalog match and its HLS ladder, follow it. Probing runs in a bounded pool of processes, each
+running ffprobe, reading the fingerprint and `prepare` (the catalog's name parsing, ~5 ms of guessit
+a file) for one file at a time: a pool of threads would share one GIL, and a thread's next ffprobe
+would wait for another's guessit. The database is written from the calling process.
 Vanished files are removed, but never under a folder the walk could not read, nor when a root
 that had files is suddenly empty (an unmounted disk must not wipe the catalog and its ladders).
 Sidecar files (subtitles, `.nfo`, images) are not media files; the catalog links them.
@@ -12,10 +14,12 @@ Sidecar files (subtitles, `.nfo`, images) are not media files; the catalog links
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from .. import metrics
 from ..exceptions import ProbeError
+from ..lifetime import die_with_parent
 from ..models import MediaFile, Stream, utcnow
 from .probe import ProbeResult
 
@@ -168,7 +173,8 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
     `prepare(root, rel, result)`, when given, runs in the pool after each successful probe (overlapping other
-    probes); `stored(media, prepared)` runs here once that readable file is stored (flushed, not
+    probes). Both run in pool processes, so they must pickle (module-level functions or partials of them)
+    and their results too. `stored(media, prepared)` runs here once that readable file is stored (flushed, not
     necessarily committed: it must commit before doing work it may roll back).
     `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
     and at the end.
@@ -221,14 +227,16 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
         else:
             to_probe.append((item, media, False))
     last_commit = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with _probe_pool(min(max(1, workers), len(to_probe))) as pool:
         # Probes run in parallel; results are stored in path order, so new files get their ids in
         # that order whatever order the probes finish in (ids stay predictable from scan to scan).
-        futures = {pool.submit(_probe_one, probe, prepare, item): (item, media, refresh)
-                   for item, media, refresh in sorted(to_probe, key=lambda entry: entry[0].rel)}
+        futures = {pool.submit(_probe_one, probe, prepare, item.root, item.rel, item.st.st_size):
+                   (item, media, refresh) for item, media, refresh in sorted(to_probe, key=lambda entry: entry[0].rel)}
         for future in futures:
             item, media, refresh = futures[future]
             result, error, print_, prepared = future.result()
+            if error is not None:
+                metrics.FFPROBE_FAILURES.inc()
             media = _store(session, item, media, result, error, print_, summary, refresh)
             if stored is not None and result is not None:
                 session.flush()
@@ -275,18 +283,31 @@ def _fingerprint_or_none(item: _Found) -> str | None:
         return None
 
 
-def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, item: _Found) -> tuple:
-    """Runs in a pool thread: (result, ffprobe's error, fingerprint, prepared); no database access."""
-    print_ = _fingerprint_or_none(item)
+def _probe_pool(workers: int) -> ProcessPoolExecutor | nullcontext:
+    """`workers` probe processes, forked: they start at once with the scanner's modules (and guessit)
+    already imported, and touch nothing they inherit but the files they read. They die with the
+    scanning process. None needed (an unchanged library): no process at all."""
+    if workers < 1:
+        return nullcontext()
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent)
+
+
+def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, root: str, rel: str, size: int) -> tuple:
+    """Runs in a pool process: (result, ffprobe's error, fingerprint, prepared); no database access."""
+    abs_path = os.path.join(root, rel)
     try:
-        result = probe(item.abs_path)
+        print_ = fingerprint(abs_path, size)
+    except OSError:
+        print_ = None
+    try:
+        result = probe(abs_path)
     except ProbeError as exc:
-        metrics.FFPROBE_FAILURES.inc()
         return None, str(exc), print_, None
     prepared = None
     if prepare is not None:
         try:
-            prepared = prepare(item.root, item.rel, result)
+            prepared = prepare(root, rel, result)
         except Exception:  # noqa: BLE001 - the catalog prepares again from scratch when this fails
             prepared = None
     return result, None, print_, prepared

@@ -2,8 +2,10 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import select
@@ -128,3 +130,56 @@ def test_library_variable_naming_a_missing_folder_is_a_clear_error(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode != 0
     assert "MEDIASERVER_LIBRARY" in proc.stderr and "/no/such/library" in proc.stderr
+
+
+def _children(pid: int) -> set[int]:
+    """The pids of `pid`'s child processes (Linux /proc)."""
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            found.update(int(p) for p in fh.read().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_scan_killed_outright_leaves_no_probe_process_behind(tmp_path):
+    """The probe pool's processes die with the scan (PR_SET_PDEATHSIG), even when it is SIGKILLed."""
+    library = tmp_path / "library"
+    library.mkdir()
+    for i in range(4):
+        os.link(clip("video/bbb_h264_aac_720p_30s.mp4"), library / f"film {i}.mp4")
+    slow = tmp_path / "ffprobe-slow"  # an ffprobe that hangs: the pool is busy when the scan dies
+    slow.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow.chmod(0o755)
+    env = dict(os.environ, MEDIASERVER_LIBRARY=str(library), MEDIASERVER_INSTANCE=str(tmp_path / "instance"),
+               MEDIASERVER_FFPROBE=str(slow), MEDIASERVER_PROBE_WORKERS="2",
+               DATABASE_URL=f"sqlite:///{tmp_path / 'scan.db'}", MEDIASERVER_AUTO_TRANSCODE="0")
+    scan = subprocess.Popen([sys.executable, "-m", "flask", "--app", "mediaserver", "scan"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(pool := _children(scan.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(pool) == 2, "the scan never started its two probe processes"
+        probes = set().union(*(_children(p) for p in pool))
+        assert probes, "no ffprobe running in the pool"
+    finally:
+        scan.kill()
+        scan.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [p for p in pool if _alive(p)]
+    for pid in [*probes, *survivors]:  # the slow shims (and any survivor) are not left for a minute
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert not survivors
