@@ -133,3 +133,18 @@ def test_a_party_round_trips_through_json():
     assert copy == party and copy.to_dict() == party.to_dict()
     assert isinstance(next(iter(copy.requests)), int) and copy.barrier.member_ids == ["g1"]
 
+
+
+def test_to_dict_shares_nothing_mutable_with_the_party():
+    party = waiting()  # a buffering barrier
+    send(party, "g2", "request", SETTLED, kind="add", payload={"media_file_id": 3, "title": "Three"})
+    send(party, "u1", "seek", SETTLED, rev=party.rev, position_ms=9_000, event_id="e-9")
+    before = json.dumps(party.to_dict(), sort_keys=True)
+    data = party.to_dict()
+    data["members"]["g1"]["status"] = "offline"
+    data["barrier"]["member_ids"].append("g9")
+    next(iter(data["requests"].values()))["payload"]["title"] = "changed"
+    data["recent_event_ids"].append("e-10")
+    for times in data["rate_log"].values():
+        times.append(0)
+    assert json.dumps(party.to_dict(), sort_keys=True) == before
