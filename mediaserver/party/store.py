@@ -22,6 +22,7 @@ from typing import Iterator
 
 from redis import Redis
 from redis.exceptions import LockError
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from .model import Party
@@ -66,13 +67,11 @@ def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
     else:
         pipe.srem(ACTIVE, party.id)
     pipe.execute()
-    if durable:
-        row = db.get(WatchSession, party.id)
-        if row is not None:
-            row.state, row.position_ms, row.anchor_server_ms = party.state, party.position_ms, party.anchor_server_ms
-            row.rev, row.control_mode, row.media_file_id = party.rev, party.control_mode, party.media_file_id
-            row.snapshot = data
-            db.commit()
+    if durable:  # one UPDATE (no SELECT of the row first: this is on every command's path)
+        db.execute(update(WatchSession).where(WatchSession.id == party.id).values(
+            state=party.state, position_ms=party.position_ms, anchor_server_ms=party.anchor_server_ms,
+            rev=party.rev, control_mode=party.control_mode, media_file_id=party.media_file_id, snapshot=data))
+        db.commit()
 
 
 @contextmanager
@@ -156,3 +155,8 @@ def active_ids(redis: Redis) -> list[int]:
 def elect(redis: Redis, party_id: int, name: str, ttl_ms: int) -> bool:
     """True for the one caller (across processes) that claims `name` for this party in `ttl_ms`."""
     return bool(redis.set(_key(party_id, name), b"1", nx=True, px=ttl_ms))
+
+
+def postpone(redis: Redis, party_id: int, name: str, ttl_ms: int) -> None:
+    """Hold `name` for this party for `ttl_ms` from now, so that no process wins `elect` before then."""
+    redis.set(_key(party_id, name), b"1", px=ttl_ms)
