@@ -190,9 +190,13 @@ class PartyNamespace(Namespace):
         return party
 
     def _broadcast(self, party: Party, now: int, member_reports: dict | None = None) -> None:
+        """`state` to the party's room; the 5 s heartbeat then waits 5 s from now (no `state` goes out
+        for nothing right after one, whose fan-out to a big party would delay the next command's)."""
+        redis = self.app.redis
         if member_reports is None:
-            member_reports = store.reports(current_app.redis, party.id)
+            member_reports = store.reports(redis, party.id)
         self.emit("state", state.view(party, now, member_reports), room=room(party.id))
+        store.postpone(redis, party.id, "beat", HEARTBEAT_MS - 50)
 
     def _depart(self, sid: str) -> None:
         entry = self.members.pop(sid, None)
@@ -275,7 +279,7 @@ class PartyNamespace(Namespace):
                         if outcome.changed or outcome.emits:
                             store.save(redis, db, party)
                 changed, emits = outcome.changed, outcome.emits
-            if store.elect(redis, party_id, "beat", HEARTBEAT_MS - 50):
+            if store.elect(redis, party_id, "beat", HEARTBEAT_MS - 50):  # no `state` for 5 s
                 changed = True
                 party = party or store.load(redis, db, party_id)
             if party is not None and changed:
