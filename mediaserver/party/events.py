@@ -49,6 +49,9 @@ class PartyNamespace(Namespace):
         self.process_id = uuid.uuid4().hex  # this web process, for connection bookkeeping in Redis
         self._ticker_lock = threading.Lock()
         self._ticker_running = False
+        # `report`s since the last tick: {party id: {member id: (drift ms, rtt ms, at ms)}}, written to
+        # Redis once a tick in one round trip (500 guests send 250 reports a second)
+        self._reports: dict[int, dict[str, tuple[int, int, int]]] = {}
 
     # --- connection -------------------------------------------------------------------------
     def on_connect(self, auth=None):
@@ -119,7 +122,8 @@ class PartyNamespace(Namespace):
         emit("time_pong", {"client_ms": client_ms, "server_ms": server_ms})
 
     def on_report(self, data):
-        """`report {drift_ms, rtt_ms}`: kept for the member list and the play lead-in (no lock, no broadcast)."""
+        """`report {drift_ms, rtt_ms}`: kept for the member list and the play lead-in (no lock, no broadcast;
+        written to Redis by the next tick)."""
         entry = self.members.get(request.sid)
         if entry is None or not isinstance(data, dict):
             return
@@ -128,8 +132,9 @@ class PartyNamespace(Namespace):
             emit("error", {"message": "report needs drift_ms and rtt_ms, numbers of ms"})
             return
         metrics.party_drift(drift)
-        store.put_report(current_app.redis, entry[0], entry[1], int(drift), max(0, min(int(rtt), 60_000)),
-                         store.now_ms())
+        with self._ticker_lock:  # stored by the next tick (within TICK_S)
+            self._reports.setdefault(entry[0], {})[entry[1]] = (int(drift), max(0, min(int(rtt), 60_000)),
+                                                                store.now_ms())
 
     # --- commands ---------------------------------------------------------------------------
     def command(self, event: str, data) -> None:
@@ -235,8 +240,11 @@ class PartyNamespace(Namespace):
                 if not self.members:
                     self._ticker_running = False
                     return
+            with self._ticker_lock:
+                pending, self._reports = self._reports, {}
             try:
                 store.alive(self.app.redis, self.process_id)
+                store.put_reports(self.app.redis, pending)  # lost, not retried, when Redis is down
                 with self.app.app_context():
                     self._tick_all()
             except RedisError as exc:  # a failing tick must not end the loop; Redis down is said once
@@ -295,13 +303,10 @@ def socket_error(exc: Exception):
     web/parties.py): an event whose handler raised answers its sender `error {message}` and the ack
     `{"ok": false, "message"[, "retry_after_s"]}` rather than nothing (the client would wait out its own timeout).
     Redis down (ConnectionError, TimeoutError: `REDIS_UNAVAILABLE`) is logged as one line; anything
-    unexpected with its traceback. A failing `connect` refuses the connection; a `report` (sent every
-    2 s, nothing waits for it) that Redis could not store is dropped without a word."""
+    unexpected with its traceback. A failing `connect` refuses the connection."""
     from ..web.errors import PARTY_BUSY, REDIS_RETRY_AFTER_S, REDIS_UNAVAILABLE
 
     event = (getattr(request, "event", None) or {}).get("message")
-    if event == "report" and isinstance(exc, RedisError):
-        return None
     retry = {}  # a passing failure: the ack says when to try again (party.js re-joins then)
     if isinstance(exc, LockError):
         message, retry = PARTY_BUSY, {"retry_after_s": 1}

@@ -104,11 +104,16 @@ def seen(redis: Redis, party_id: int) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in redis.hgetall(_key(party_id, "seen")).items()}
 
 
-def put_report(redis: Redis, party_id: int, member_id: str, drift_ms: int, rtt_ms: int, at_ms: int) -> None:
-    """Store a member's latest drift and RTT (ms) and mark it seen."""
+def put_reports(redis: Redis, pending: dict[int, dict[str, tuple[int, int, int]]]) -> None:
+    """Store members' latest drift and RTT (ms) and mark them seen, in one round trip.
+    `pending`: {party id: {member id: (drift_ms, rtt_ms, at_ms)}}."""
+    if not pending:
+        return
     pipe = redis.pipeline(transaction=False)
-    pipe.hset(_key(party_id, "reports"), member_id, json.dumps({"drift_ms": drift_ms, "rtt_ms": rtt_ms}))
-    pipe.hset(_key(party_id, "seen"), member_id, at_ms)
+    for party_id, members in pending.items():
+        pipe.hset(_key(party_id, "reports"), mapping={m: json.dumps({"drift_ms": d, "rtt_ms": r})
+                                                      for m, (d, r, _) in members.items()})
+        pipe.hset(_key(party_id, "seen"), mapping={m: at for m, (_, _, at) in members.items()})
     pipe.execute()
 
 
