@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from .db import get_db
+from .exceptions import ScanAborted
 from .library_scan import run_library_scan
 from .models import MediaFile
 from .transcode import jobs
@@ -23,7 +24,7 @@ def scan_command(paths: tuple[str, ...]) -> None:
 
     Probes new and changed files once each, follows moved files, removes vanished ones, names and
     matches new files, and prints `added N, updated N, unchanged N, removed N, failed N`.
-    Exit status 1 when a folder does not exist.
+    Exit status 1 when a folder does not exist, or when the scan stopped short (a probe process died).
     """
     bar = None
 
@@ -40,7 +41,7 @@ def scan_command(paths: tuple[str, ...]) -> None:
 
     try:
         result = run_library_scan(get_db(), list(paths), progress=progress, say=say)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, ScanAborted) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.summary.line())
 

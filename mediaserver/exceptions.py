@@ -14,6 +14,11 @@ class ProbeError(MediaServerError):
     """ffprobe could not read a file; the message is ffprobe's own reason."""
 
 
+class ScanAborted(MediaServerError):
+    """A scan stopped before its end (a probe process died: killed, or out of memory); the files
+    stored until then are kept, and the next scan goes on from there."""
+
+
 class TranscodeError(MediaServerError):
     """ffmpeg failed or stopped short; the message holds ffmpeg's last error lines."""
 

@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import metrics
-from ..exceptions import ProbeError
+from ..exceptions import ProbeError, ScanAborted
 from ..lifetime import die_with_parent
 from ..models import MediaFile, Stream, utcnow
 from .probe import ProbeResult
@@ -177,7 +178,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
     and their results too. `stored(media, prepared)` runs here once that readable file is stored (flushed, not
     necessarily committed: it must commit before doing work it may roll back).
     `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
-    and at the end.
+    and at the end. Raises ScanAborted (after committing what was stored) when a probe process dies.
     """
     summary = ScanSummary()
     found: list[_Found] = []
@@ -234,7 +235,13 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
                    (item, media, refresh) for item, media, refresh in sorted(to_probe, key=lambda entry: entry[0].rel)}
         for future in futures:
             item, media, refresh = futures[future]
-            result, error, print_, prepared = future.result()
+            try:
+                result, error, print_, prepared = future.result()
+            except BrokenProcessPool:
+                session.commit()
+                raise ScanAborted(f"the scan stopped at {item.rel}: a probe process died (killed, or out of "
+                                  f"memory); the {summary.added + summary.updated} file(s) stored so far are kept, "
+                                  "and the next scan goes on from there") from None
             if error is not None:
                 metrics.FFPROBE_FAILURES.inc()
             media = _store(session, item, media, result, error, print_, summary, refresh)

@@ -149,37 +149,64 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_scan_killed_outright_leaves_no_probe_process_behind(tmp_path):
-    """The probe pool's processes die with the scan (PR_SET_PDEATHSIG), even when it is SIGKILLed."""
+def _scan_with_hanging_probes(tmp_path):
+    """A `flask scan` subprocess (stderr piped) whose ffprobe hangs, once both of its probe processes
+    run one: (the scan's Popen, the pool's pids, the hanging probes' pids)."""
     library = tmp_path / "library"
     library.mkdir()
     for i in range(4):
         os.link(clip("video/bbb_h264_aac_720p_30s.mp4"), library / f"film {i}.mp4")
-    slow = tmp_path / "ffprobe-slow"  # an ffprobe that hangs: the pool is busy when the scan dies
+    slow = tmp_path / "ffprobe-slow"
     slow.write_text("#!/bin/sh\nexec sleep 60\n")
     slow.chmod(0o755)
     env = dict(os.environ, MEDIASERVER_LIBRARY=str(library), MEDIASERVER_INSTANCE=str(tmp_path / "instance"),
                MEDIASERVER_FFPROBE=str(slow), MEDIASERVER_PROBE_WORKERS="2",
                DATABASE_URL=f"sqlite:///{tmp_path / 'scan.db'}", MEDIASERVER_AUTO_TRANSCODE="0")
     scan = subprocess.Popen([sys.executable, "-m", "flask", "--app", "mediaserver", "scan"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while len(pool := _children(scan.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(pool) == 2, "the scan never started its two probe processes"
-        probes = set().union(*(_children(p) for p in pool))
-        assert probes, "no ffprobe running in the pool"
-    finally:
-        scan.kill()
-        scan.wait()
-    deadline = time.monotonic() + 5
-    while any(_alive(p) for p in pool) and time.monotonic() < deadline:
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    pool, probes = set(), set()
+    while (len(pool) < 2 or len(probes) < 2) and time.monotonic() < deadline:
         time.sleep(0.1)
-    survivors = [p for p in pool if _alive(p)]
-    for pid in [*probes, *survivors]:  # the slow shims (and any survivor) are not left for a minute
+        pool = _children(scan.pid)
+        probes = set().union(set(), *(_children(p) for p in pool))
+    if len(pool) < 2 or len(probes) < 2:
+        scan.kill()
+        pytest.fail(f"the scan never had two probe processes each running ffprobe ({pool}, {probes})")
+    return scan, pool, probes
+
+
+def _kill_all(pids) -> None:
+    for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_a_scan_killed_outright_leaves_no_probe_process_behind(tmp_path):
+    """The probe pool's processes die with the scan (PR_SET_PDEATHSIG), even when it is SIGKILLed."""
+    scan, pool, probes = _scan_with_hanging_probes(tmp_path)
+    scan.kill()
+    scan.communicate()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [p for p in pool if _alive(p)]
+    _kill_all([*probes, *survivors])  # the hanging probes (and any survivor) are not left for a minute
     assert not survivors
+
+
+def test_a_probe_process_killed_stops_the_scan_with_a_message(tmp_path):
+    """A probe process that dies (killed, out of memory) ends the scan with exit status 1 and a
+    sentence, not a traceback; the other probe process is not left behind."""
+    scan, pool, probes = _scan_with_hanging_probes(tmp_path)
+    try:
+        os.kill(min(pool), signal.SIGKILL)
+        _, stderr = scan.communicate(timeout=30)
+    finally:
+        scan.kill()
+        _kill_all(probes)
+    assert scan.returncode == 1
+    assert "a probe process died" in stderr and "Traceback" not in stderr
+    assert not [p for p in pool if _alive(p)]
