@@ -117,7 +117,7 @@ class Party:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (request keys become strings), sharing nothing mutable with the party;
         `from_dict` reverses it. Written out rather than `dataclasses.asdict`, whose recursive deep
-        copy took ~5 ms for a 500-member party (this runs on every change: bench/party.py)."""
+        copy took 3.6 ms for a 500-member party and this 0.26 ms (it runs on every change: bench/party.py)."""
         data = dict(vars(self))
         data["members"] = {k: dict(vars(m)) for k, m in self.members.items()}
         data["queue"] = [dict(vars(q)) for q in self.queue]

@@ -221,7 +221,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             to_probe.append((item, media, True))  # unchanged, but probed before today's stream facts existed
         elif media is not None and (media.size, media.mtime) == (item.st.st_size, item.st.st_mtime):
             if media.fingerprint is None:  # catalogued before fingerprints existed: read 128 KiB once
-                media.fingerprint = _fingerprint_or_none(item)
+                media.fingerprint = _fingerprint_or_none(item.abs_path, item.st.st_size)
                 session.commit()
             summary.unchanged += 1
             tick(item.rel)
@@ -275,7 +275,7 @@ def _match_moves(gone: list[MediaFile], new_files: list[_Found]) -> dict[int, Me
         rows = by_size.get(item.st.st_size)
         if not rows:
             continue
-        print_ = _fingerprint_or_none(item)
+        print_ = _fingerprint_or_none(item.abs_path, item.st.st_size)
         match = next((m for m in rows if print_ and m.fingerprint == print_), None)
         if match is not None:
             rows.remove(match)
@@ -283,9 +283,9 @@ def _match_moves(gone: list[MediaFile], new_files: list[_Found]) -> dict[int, Me
     return moved
 
 
-def _fingerprint_or_none(item: _Found) -> str | None:
+def _fingerprint_or_none(path: str, size: int) -> str | None:
     try:
-        return fingerprint(item.abs_path, item.st.st_size)
+        return fingerprint(path, size)
     except OSError:
         return None
 
@@ -303,10 +303,7 @@ def _probe_pool(workers: int) -> ProcessPoolExecutor | nullcontext:
 def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, root: str, rel: str, size: int) -> tuple:
     """Runs in a pool process: (result, ffprobe's error, fingerprint, prepared); no database access."""
     abs_path = os.path.join(root, rel)
-    try:
-        print_ = fingerprint(abs_path, size)
-    except OSError:
-        print_ = None
+    print_ = _fingerprint_or_none(abs_path, size)
     try:
         result = probe(abs_path)
     except ProbeError as exc:
