@@ -4,7 +4,7 @@
     python worker.py --burst          # exit when the queues are empty
     python worker.py --queues scan    # only library scans (so a scan never waits behind a transcode)
 
-Before working it recovers transcode jobs whose worker died mid-job (`recovery.recover_dead_jobs`: a
+Before working it recovers transcode jobs whose worker died mid-job (`jobs.recover_dead_jobs`: a
 running job whose heartbeat is older than MEDIASERVER_LIVE_STALE_S is re-queued, or failed when out of
 retries). Its work horses die with it (PR_SET_PDEATHSIG), so a worker killed outright (SIGKILL) leaves
 no job running behind its back: RQ puts each work horse in a process group of its own, which a kill
@@ -23,11 +23,11 @@ import sys
 from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Worker
 
-from mediaserver import create_app
+from mediaserver import create_app, tasks
 from mediaserver.db import new_session
 from mediaserver.exceptions import ConfigError
 from mediaserver.lifetime import die_with_parent
-from mediaserver.transcode import recovery
+from mediaserver.transcode import jobs
 
 log = logging.getLogger("mediaserver.worker")
 
@@ -35,10 +35,10 @@ log = logging.getLogger("mediaserver.worker")
 class LadderWorker(Worker):
     """RQ's forking worker whose work horse is SIGKILLed by the kernel when the worker dies (ffmpeg,
     the horse's child, has the same arrangement), and which reports a work horse that died without a
-    word to the transcode job (`recovery.on_horse_killed`)."""
+    word to the transcode job (`tasks.on_horse_killed`)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("work_horse_killed_handler", recovery.on_horse_killed)
+        kwargs.setdefault("work_horse_killed_handler", tasks.on_horse_killed)
         super().__init__(*args, **kwargs)
 
     def fork_work_horse(self, job, queue):
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             # an idle BLPOP with a TimeoutError.
             worker = LadderWorker([by_name[q] for q in args.queues.split(",")], connection=app.redis)
             with new_session() as session:
-                recovered = [f"{j.id} ({j.status})" for j in recovery.recover_dead_jobs(session)]
+                recovered = [f"{j.id} ({j.status})" for j in jobs.recover_dead_jobs(session)]
             if recovered:
                 log.warning("recovered transcode job(s) whose worker died mid-job: %s", ", ".join(recovered))
             worker.work(burst=args.burst, with_scheduler=True)  # runs retries scheduled with a backoff

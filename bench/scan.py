@@ -36,8 +36,9 @@ sys.path.insert(0, str(ROOT))
 from mediaserver import create_app  # noqa: E402
 from mediaserver.db import get_db  # noqa: E402
 from mediaserver.scanner.probe import probe  # noqa: E402
-from mediaserver.library_scan import run_library_scan  # noqa: E402
-from mediaserver.scanner.scan import MEDIA_EXTENSIONS, resolve_targets, scan  # noqa: E402
+from mediaserver.library.scan import run_library_scan  # noqa: E402
+from mediaserver.library.files import scan
+from mediaserver.scanner.walk import MEDIA_EXTENSIONS, resolve_targets  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
 

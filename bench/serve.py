@@ -50,10 +50,10 @@ from sqlalchemy import select  # noqa: E402
 
 from mediaserver import create_app, tokens  # noqa: E402
 from mediaserver.db import get_db  # noqa: E402
-from mediaserver.library_scan import run_library_scan  # noqa: E402
+from mediaserver.library.scan import run_library_scan  # noqa: E402
 from mediaserver.models import MediaFile  # noqa: E402
-from mediaserver.transcode import jobs  # noqa: E402
-from mediaserver.web.auth import create_user  # noqa: E402
+from mediaserver.transcode import execute, jobs  # noqa: E402
+from mediaserver.accounts import create_user  # noqa: E402
 from deploy.nginx_site import X_ACCEL_PREFIX  # noqa: E402
 from tests.deploy_stack import Stack, app_env, free_port  # noqa: E402
 
@@ -89,7 +89,7 @@ def transcoded(base: Path, clip: Path, redis_url: str) -> tuple[int, str, Path]:
         job = media.playable_job
         assert job is not None and job.status == "succeeded" and job.id == job_id, "the transcode failed"
         token, _ = tokens.issue(SECRET, user.id, media.id, 7200, time.time())
-        return media.id, token, Path(jobs.hls_root()) / job.output_dir
+        return media.id, token, Path(execute.settings().hls_root) / job.output_dir
 
 
 def cpu_s(pids: list[int]) -> float:

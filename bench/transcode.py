@@ -5,7 +5,7 @@
 Links the clip (from ../shared/media) into a temporary library, scans it with the project's code and
 prints, from one run:
 
-1. the project's full ladder job run in-process by an RQ SimpleWorker (`execute.run_transcode`): the
+1. the project's full ladder job run in-process by an RQ SimpleWorker (`tasks.run_transcode`): the
    worker's wall time and the job row's started_at -> finished_at, in s; and the time to playable, s
    from started_at until the row gets its output_dir while still running (EVENT playlists published;
    polled every 50 ms from a second thread; target <= 5 s);
@@ -42,13 +42,14 @@ from sqlalchemy import select  # noqa: E402
 
 from mediaserver import create_app  # noqa: E402
 from mediaserver.db import get_db, new_session  # noqa: E402
-from mediaserver.library_scan import run_library_scan  # noqa: E402
+from mediaserver.library.scan import run_library_scan  # noqa: E402
 from mediaserver.models import MediaFile, TranscodeJob  # noqa: E402
 from mediaserver.transcode import jobs  # noqa: E402
 from mediaserver.transcode.command import audio_options, build_command, hls_options, video_options  # noqa: E402
 from mediaserver.transcode.decision import main_video  # noqa: E402
 from mediaserver.transcode.ladder import SourceVideo, plan_ladder  # noqa: E402
-from mediaserver.transcode.plan import facts, ladder_job_for  # noqa: E402
+from mediaserver.transcode.facts import media_facts  # noqa: E402
+from mediaserver.transcode.plan import ladder_job_for  # noqa: E402
 from mediaserver.transcode.sources import keyframe_times  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"
@@ -152,12 +153,13 @@ def main() -> int:
         with app.app_context():
             run_library_scan(get_db(), [])
             media = get_db().scalar(select(MediaFile))
-            source = os.path.join(media.root, media.path)
-            video = main_video([facts(s) for s in media.streams])
+            facts = media_facts(media)
+            source = facts.source
+            video = main_video(facts.streams)
             began = time.perf_counter()
             times = keyframe_times(source, video.index)
             keyframes_s = time.perf_counter() - began
-            ladder = ladder_job_for(media, FFMPEG, times)
+            ladder = ladder_job_for(facts, FFMPEG, times)
             media_id, argv = media.id, build_command(ladder)
         shown = ", ".join(f"{r.name} {r.width}x{r.height}{' copy' if r.copy else ''}" for r in ladder.rungs)
         print(f"clip: {args.clip} ({video.width}x{video.height}, {(media.duration_ms or 0) / 1000:.1f} s), "

@@ -90,12 +90,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from . import cli, db
-    from .web import admin, auth, catalog, errors, library, ops, parties, playback, security, transcodes
+    from .web import admin, auth, errors, files, ops, parties, playback, security, titles, transcodes
 
     app.url_map.converters["int"] = security.Int64Converter  # before any route: ids past BIGINT are 404
     db.init_app(app)
     cli.init_app(app)
     # ops first: its request timer starts before any other before_request hook
-    for module in (ops, errors, security, auth, library, catalog, playback, admin, transcodes, parties):
+    for module in (ops, errors, security, auth, files, titles, playback, admin, transcodes, parties):
         module.init_app(app)
     return app

@@ -1,19 +1,16 @@
-"""`flask --app mediaserver scan` and `... transcode`: thin wrappers around `library_scan` and the job queue."""
+"""The command line: `flask --app mediaserver scan`, `... transcode` and `... users create`, thin
+wrappers around the library scan (`library/scan.py`), the transcode queue (`transcode/jobs.py`) and
+the accounts (`accounts.py`). Each command imports its use case when it runs, so that `flask --help`
+and every other command start without loading guessit, RQ or the catalog."""
 from __future__ import annotations
 
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
-from redis.exceptions import RedisError
-from sqlalchemy import select
+from flask.cli import AppGroup, with_appcontext
 
-from .db import get_db
-from .exceptions import ScanAborted
-from .library_scan import run_library_scan
-from .models import MediaFile
-from .transcode import jobs
+from .accounts import PASSWORD_MIN
 
 
 @click.command("scan")
@@ -26,6 +23,10 @@ def scan_command(paths: tuple[str, ...]) -> None:
     matches new files, and prints `added N, updated N, unchanged N, removed N, failed N`.
     Exit status 1 when a folder does not exist, or when the scan stopped short (a probe process died).
     """
+    from .db import get_db
+    from .exceptions import ScanAborted
+    from .library.scan import run_library_scan
+
     bar = None
 
     def progress(_path: str, done: int, total: int) -> None:
@@ -55,6 +56,11 @@ def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
 
     A worker (`python worker.py`) runs them.
     """
+    from sqlalchemy import select
+
+    from .db import get_db
+    from .models import MediaFile
+
     if not ids and not all_files:
         raise click.UsageError("give media file ids or --all")
     if all_files:
@@ -68,6 +74,12 @@ def transcode_command(ids: tuple[int, ...], all_files: bool) -> None:
 
 
 def _enqueue_ids(ids: list[int]) -> int:
+    from redis.exceptions import RedisError
+
+    from .db import get_db
+    from .models import MediaFile
+    from .transcode import jobs
+
     db = get_db()
     queued = 0
     for media_id in ids:
@@ -86,7 +98,27 @@ def _enqueue_ids(ids: list[int]) -> int:
     return queued
 
 
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help=f"At least {PASSWORD_MIN} characters; prompted for when left out.")
+@click.option("--admin", is_flag=True, help="May change settings and start scans.")
+def create_user_command(name: str, password: str, admin: bool) -> None:
+    """Create the account NAME."""
+    from .accounts import create_user
+
+    try:
+        user = create_user(name, password, admin)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {'admin ' if user.is_admin else ''}user {user.username!r} (id {user.id})")
+
+
 def init_app(app: Flask) -> None:
-    """Register `flask scan` and `flask transcode`."""
+    """Register `flask scan`, `flask transcode` and `flask users`."""
     app.cli.add_command(scan_command)
     app.cli.add_command(transcode_command)
+    app.cli.add_command(users_cli)

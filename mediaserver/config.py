@@ -9,7 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from .exceptions import ConfigError
@@ -130,6 +133,14 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_LIMIT_PER_ACCOUNT": _positive_int("MEDIASERVER_LOGIN_LIMIT_PER_ACCOUNT", 5),
         "PARTY_JOIN_LIMIT_PER_IP": _positive_int("MEDIASERVER_PARTY_JOIN_LIMIT_PER_IP", 20),
         "PARTY_CREATE_LIMIT_PER_USER": _positive_int("MEDIASERVER_PARTY_CREATE_LIMIT_PER_USER", 10),
+        # Watch-party timers (ms; party/model.py's PartyTimings, issue 5's values by default): how long the
+        # room waits for a stalled member and for a title's first load, how long a disconnected host keeps
+        # the role, when a silent member counts as offline, and the `state` heartbeat.
+        "PARTY_REBUFFER_WAIT_MS": _positive_int("MEDIASERVER_PARTY_REBUFFER_WAIT_MS", 10_000),
+        "PARTY_FIRST_LOAD_WAIT_MS": _positive_int("MEDIASERVER_PARTY_FIRST_LOAD_WAIT_MS", 30_000),
+        "PARTY_HOST_GRACE_MS": _positive_int("MEDIASERVER_PARTY_HOST_GRACE_MS", 30_000),
+        "PARTY_PRESENCE_TIMEOUT_MS": _positive_int("MEDIASERVER_PARTY_PRESENCE_TIMEOUT_MS", 15_000),
+        "PARTY_HEARTBEAT_MS": _positive_int("MEDIASERVER_PARTY_HEARTBEAT_MS", 5_000, minimum=100),
         "RQ_QUEUE": _env("MEDIASERVER_QUEUE", "transcode"),
         "SCAN_QUEUE": _env("MEDIASERVER_SCAN_QUEUE", "scan"),
         "FFMPEG": _tool("MEDIASERVER_FFMPEG", "ffmpeg"),
@@ -194,3 +205,70 @@ def _tool(name: str, default: str) -> str:
     if shutil.which(value) is None:
         raise ConfigError(f"{name}: {value!r} is not an executable on PATH (install ffmpeg: see external_tools.txt)")
     return value
+
+
+# --- Typed settings: what each use case reads, built from the app's config mapping at its edge -----
+
+@dataclass(frozen=True)
+class TranscodeSettings:
+    """What transcode jobs need (README "Configuration"): the ffmpeg and ffprobe programs, the data dir
+    (ladders in `<data_dir>/hls/`, WebVTT conversions in `<data_dir>/subtitles/`), the age (s) after
+    which a running job's heartbeat means its worker died (`MEDIASERVER_LIVE_STALE_S`), and the waits
+    (s) before each retry of a job that failed for a reason that may pass."""
+
+    data_dir: str
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    live_stale_s: float = 30.0
+    retry_intervals_s: tuple[int, ...] = (10, 60)
+
+    @property
+    def hls_root(self) -> str:
+        """`<data_dir>/hls`, where published ladders live."""
+        return os.path.join(self.data_dir, "hls")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> TranscodeSettings:
+        """From the app's config mapping (`from_environment`'s keys). Raises KeyError when one is missing."""
+        return cls(data_dir=config["DATA_DIR"], ffmpeg=config["FFMPEG"], ffprobe=config["FFPROBE"],
+                   live_stale_s=float(config["LIVE_STALE_S"]),
+                   retry_intervals_s=tuple(config["TRANSCODE_RETRY_INTERVALS_S"]))
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    """What the library use case needs: the defaults of the admin's preferences (library folders,
+    transcode after a scan, the TMDB key: `library/prefs.py`), how a scan probes (ffprobe, its
+    timeout in s, how many run at once), TMDB's API root, timeout (s) and retries, ffmpeg (stand-in
+    poster frames) and the data dir (`tmdb-cache/`, `images/`)."""
+
+    data_dir: str
+    roots: tuple[str, ...] = ()
+    auto_transcode: bool = True
+    tmdb_api_key: str | None = None
+    tmdb_api_base: str = "https://api.themoviedb.org/3"
+    tmdb_timeout_s: int = 10
+    tmdb_max_retries: int = 4
+    ffmpeg: str = "ffmpeg"
+    ffprobe: str = "ffprobe"
+    probe_timeout_s: int = 60
+    probe_workers: int = 1
+
+    @property
+    def tmdb_cache_dir(self) -> str:
+        """`<data_dir>/tmdb-cache`: TMDB's answers, kept without expiry."""
+        return os.path.join(self.data_dir, "tmdb-cache")
+
+    @property
+    def images_dir(self) -> str:
+        """`<data_dir>/images`: posters and backdrops downloaded once, and stand-in frames."""
+        return os.path.join(self.data_dir, "images")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> LibrarySettings:
+        """From the app's config mapping (`from_environment`'s keys). Raises KeyError when one is missing."""
+        return cls(data_dir=config["DATA_DIR"], roots=tuple(config["LIBRARY_ROOTS"]),
+                   auto_transcode=bool(config["AUTO_TRANSCODE_DEFAULT"]), tmdb_api_key=config["TMDB_API_KEY"],
+                   tmdb_api_base=config["TMDB_API_BASE"], tmdb_timeout_s=config["TMDB_TIMEOUT_S"],
+                   tmdb_max_retries=config["TMDB_MAX_RETRIES"], ffmpeg=config["FFMPEG"], ffprobe=config["FFPROBE"],
+                   probe_timeout_s=config["PROBE_TIMEOUT_S"], probe_workers=config["PROBE_WORKERS"])

@@ -1,23 +1,32 @@
-"""The database: one engine per app, one session per request (flaskr's `get_db` pattern), Alembic migrations."""
+"""The database: one engine per app, one session per request (flaskr's `get_db` pattern), Alembic migrations.
+
+Alembic is imported only to migrate: an app whose database is already at `SCHEMA_HEAD` starts without it.
+"""
 from __future__ import annotations
 
 import logging
 import os
 import weakref
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger("mediaserver.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+#: The newest migration's revision (`migrations/versions/`): a database whose `alembic_version` says
+#: this needs no migration, so starting the app then costs no Alembic import. Moved with each new
+#: migration; tests/integration/test_migrations.py checks it against Alembic's own head.
+SCHEMA_HEAD = "0005"
 
 #: The largest id a row can have on every supported database: ids are SQL INTEGER, 32-bit on
 #: PostgreSQL (64-bit on SQLite). A larger number names no row; looked up, it would make PostgreSQL
@@ -75,6 +84,8 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 def alembic_config(url: str) -> AlembicConfig:
     """Alembic configuration for `migrations/` against the database at `url`."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -83,11 +94,31 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str) -> None:
     """Bring the database at `url` to the newest migration (Alembic `upgrade head`)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
-db_cli = AppGroup("db", help="Database migrations.")
+def schema_version(engine: Engine) -> str | None:
+    """The revision in the database's `alembic_version` table; None when there is none (a new
+    database) or it cannot be read."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
 
+
+def upgrade_if_behind(engine: Engine, url: str) -> bool:
+    """Migrate the database at `url` (reached through `engine`) unless it is at SCHEMA_HEAD already;
+    True when Alembic ran."""
+    if schema_version(engine) == SCHEMA_HEAD:
+        return False
+    upgrade(url)
+    return True
+
+
+db_cli = AppGroup("db", help="Database migrations.")
 
 
 @db_cli.command("upgrade")
@@ -111,24 +142,6 @@ def init_app(app: Flask) -> None:
     app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     _ENGINES.add(engine)
     if url.startswith("sqlite") and app.config.get("MIGRATE_ON_START", True):
-        upgrade(url)
+        upgrade_if_behind(engine, url)
     app.teardown_appcontext(close_db)
-    app.register_error_handler(DataError, _handle_data_error)
     app.cli.add_command(db_cli)
-
-
-def _handle_data_error(exc: DataError):
-    """A value the database refuses to hold or compare (past a column's range or length, a NUL in
-    text): PostgreSQL raises DataError where SQLite stores or finds nothing. Routes check what they
-    read; this is the net under them: a 400 that says so (the request's session rolled back), never a 500."""
-    from flask import render_template, request
-
-    from .web.errors import error_response, wants_json
-
-    close_db()
-    log.warning("value refused by the database on %s %s: %s", request.method, request.path,
-                str(exc.orig or exc).splitlines()[0])
-    message = "a value in the request is one the database cannot hold (out of range, too long, or a NUL character)"
-    if wants_json():
-        return error_response(400, message)
-    return render_template("error.html", status=400, message=message), 400

@@ -5,13 +5,13 @@ Names follow Prometheus' conventions: a `mediaserver_` prefix, the unit in the n
 counters ending in `_total`; label values come from small fixed sets (a route's template, never its path).
 
 Metrics (the README's "Monitoring" has the table with labels):
-- scans (`library_scan.py`, `scanner/scan.py`): `mediaserver_scan_files_total{outcome}`,
+- scans (`library/scan.py`, `library/files.py`): `mediaserver_scan_files_total{outcome}`,
   `mediaserver_scan_duration_seconds`, `mediaserver_ffprobe_failures_total`;
 - transcodes (`transcode/execute.py`, `recovery.py`): `mediaserver_transcode_job_duration_seconds{outcome}`,
   `mediaserver_transcode_failures_total{reason}`, and `mediaserver_transcode_queue_depth{status}` read from
   the database at scrape time;
 - parties: `mediaserver_parties_active` and `mediaserver_party_members{status}` read from Redis at scrape
-  time, `mediaserver_party_drift_seconds` from the players' `report` events (`party/events.py`);
+  time, `mediaserver_party_drift_seconds` from the players' `report` events (`web/party_socket.py`);
 - players: `mediaserver_playback_errors_total{kind}` (`POST /api/playback-errors`);
 - HTTP: `mediaserver_http_request_duration_seconds{route,method,status}` (`web/ops.py`);
 - `mediaserver_metrics_source_up{source}`: whether the scrape could read the database and Redis.
@@ -22,7 +22,7 @@ from its start (one folder they share, emptied before the service starts: deploy
 prometheus_client's multiprocess mode keeps each process's values in files there and `/metrics` sums
 them. Without it each process keeps its own values in memory and `/metrics` shows those of the web
 process that answers (scans and transcodes run by a worker are then not seen). The gauges read at scrape
-time (`StateCollector`) need neither: they come from the database and Redis, which every process shares;
+time (`web/ops.py`'s `StateCollector`) need neither: they come from the database and Redis, which every process shares;
 no metric here is a gauge kept in process memory, so a dead process needs no `mark_process_dead`.
 Every process, each forked work horse too, leaves its own small files there, all summed at each scrape:
 hence emptying the folder when the service (re)starts.
@@ -32,23 +32,14 @@ process never register anything twice); `exposition` gathers them, or the multip
 """
 from __future__ import annotations
 
-import json
-import logging
 import os
 import time
 
 from prometheus_client import REGISTRY, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import func, select
 
 from .exceptions import ConfigError
-from .models import TranscodeJob
-from .party import store
-from .party.model import BUFFERING, LOADING, OFFLINE, READY, Party
-
-log = logging.getLogger("mediaserver.metrics")
 
 #: prometheus_client picks its value store when it is imported: the same test, once, here.
 MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
@@ -60,12 +51,10 @@ SCAN_OUTCOMES = ("added", "updated", "unchanged", "removed", "failed")
 TRANSCODE_OUTCOMES = ("succeeded", "failed", "cancelled", "superseded", "error")
 FAILURE_REASONS = ("permanent", "transient", "worker_died")
 PLAYBACK_ERROR_KINDS = ("network", "media", "decode", "other")
-MEMBER_STATUSES = (LOADING, READY, BUFFERING, OFFLINE)
-QUEUE_STATUSES = ("queued", "running")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 #: Scans: a rescan of an unchanged library takes 0.06-0.5 s (README: 2,000 to 10,000 files), a first scan
-#: of 2,000 files about a minute, and a scan job may run up to 6 h (`library_scan.SCAN_TIMEOUT_S`).
+#: of 2,000 files about a minute, and a scan job may run up to 6 h (`scan_runs.SCAN_TIMEOUT_S`).
 SCAN_BUCKETS_S = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600)
 #: Ladder attempts: the encode runs at 1-6x real time (README), so a clip takes seconds and a 2 h film
 #: 20 min to 2 h; the RQ timeout is 10 s per second of media, so anything past 4 h lands in +Inf.
@@ -124,7 +113,7 @@ def scan_finished(summary, seconds: float, scan_id: int | None = None) -> dict:
     return {"scan_id": scan_id, **counts, "moved": summary.moved, "duration_s": round(seconds, 3)}
 
 
-def job_fields(job: TranscodeJob) -> dict:
+def job_fields(job) -> dict:
     """A transcode job's structured log fields: job id, media id, attempt (1 for the first)."""
     return {"job_id": job.id, "media_id": job.media_file_id, "attempt": job.attempts}
 
@@ -140,7 +129,7 @@ def transcode_attempt(fields: dict, outcome: str, started: float) -> dict:
     return {**fields, "outcome": outcome, "duration_s": round(seconds, 3)}
 
 
-def transcode_failure(job: TranscodeJob, reason: str, outcome: str) -> dict:
+def transcode_failure(job, reason: str, outcome: str) -> dict:
     """Count a failed attempt whose row the failure handling changed (`reason`: transient or worker_died;
     `outcome`: what became of the job, retrying or failed). Returns the structured log fields."""
     TRANSCODE_FAILURES.labels(reason).inc()
@@ -159,67 +148,6 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
     HTTP_DURATION.labels(route, method if method in HTTP_METHODS else "OTHER", f"{status // 100}xx").observe(seconds)
 
 
-class StateCollector:
-    """Gauges of shared state, read when scraped: the transcode queue (database) and running parties
-    (Redis `mediaserver:parties:active` and each party's state). A source that cannot be read is left
-    out of the scrape, and `mediaserver_metrics_source_up{source}` says 0."""
-
-    def __init__(self, sessionmaker, redis) -> None:
-        self.sessionmaker, self.redis = sessionmaker, redis
-
-    def collect(self):
-        up = GaugeMetricFamily("mediaserver_metrics_source_up",
-                               "Whether this scrape could read the source (1) or not (0).", labels=["source"])
-        try:
-            depth = self._queue_depth()
-        except Exception as exc:  # noqa: BLE001 - a scrape reports what it can
-            log.warning("metrics: cannot read the transcode queue from the database: %s", exc)
-            up.add_metric(["database"], 0)
-        else:
-            up.add_metric(["database"], 1)
-            yield depth
-        try:
-            families = self._parties()
-        except Exception as exc:  # noqa: BLE001
-            log.warning("metrics: cannot read the parties from Redis: %s", exc)
-            up.add_metric(["redis"], 0)
-        else:
-            up.add_metric(["redis"], 1)
-            yield from families
-        yield up
-
-    def _queue_depth(self) -> GaugeMetricFamily:
-        with self.sessionmaker() as session:
-            counts = dict(session.execute(select(TranscodeJob.status, func.count()).where(
-                TranscodeJob.status.in_(QUEUE_STATUSES)).group_by(TranscodeJob.status)).all())
-        gauge = GaugeMetricFamily("mediaserver_transcode_queue_depth",
-                                  "Transcode jobs waiting for a worker (queued) or at work (running).",
-                                  labels=["status"])
-        for status in QUEUE_STATUSES:
-            gauge.add_metric([status], counts.get(status, 0))
-        return gauge
-
-    def _parties(self) -> list[GaugeMetricFamily]:
-        ids = store.active_ids(self.redis)
-        raws = self.redis.mget([store._key(party_id, "state") for party_id in ids]) if ids else []
-        running, members = 0, dict.fromkeys(MEMBER_STATUSES, 0)
-        for raw in raws:
-            if raw is None:  # expired; the timers drop it from the set
-                continue
-            party = Party.from_dict(json.loads(raw))
-            if party.ended_ms is not None:
-                continue
-            running += 1
-            for member in party.members.values():
-                members[member.status] = members.get(member.status, 0) + 1
-        parties = GaugeMetricFamily("mediaserver_parties_active", "Watch parties running.", value=running)
-        gauge = GaugeMetricFamily("mediaserver_party_members", "Members of running watch parties, by status.",
-                                  labels=["status"])
-        for status, count in members.items():
-            gauge.add_metric([status], count)
-        return [parties, gauge]
-
-
 class _Scrape:
     """What one scrape reads: a registry-like object over several collectors."""
 
@@ -231,10 +159,11 @@ class _Scrape:
             yield from collector.collect()
 
 
-def exposition(state: StateCollector, accept: str | None = None) -> tuple[bytes, str]:
+def exposition(state, accept: str | None = None) -> tuple[bytes, str]:
     """The scrape's body and content type (Prometheus text, or OpenMetrics when `accept` asks for it):
     the multiprocess files' sums (multiprocess mode), else this process's metrics and prometheus_client's
-    process and platform collectors; then `state`'s gauges."""
+    process and platform collectors; then the gauges of `state` (a collector: `collect()` yields metric
+    families, `web/ops.py`'s StateCollector)."""
     encoder, content_type = choose_encoder(accept or "")
     if MULTIPROC_DIR:
         sources = (MultiProcessCollector(None, path=MULTIPROC_DIR),)

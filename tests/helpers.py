@@ -94,7 +94,7 @@ UNREADABLE = {"broken/sample_malformed_free_box.mp4"}
 
 def shared_media() -> list[str]:
     """Every media file of ../shared/media (paths relative to it), as the scanner sees them."""
-    from mediaserver.scanner.scan import MEDIA_EXTENSIONS
+    from mediaserver.scanner.walk import MEDIA_EXTENSIONS
 
     return sorted(p.relative_to(MEDIA).as_posix() for p in MEDIA.rglob("*")
                   if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS)

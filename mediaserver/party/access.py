@@ -1,6 +1,6 @@
 """Who may act in a party: finding a party by its code, creating one, and turning a guest token or a
-logged-in user into a participant. Shared by the HTTP routes (`web/parties.py`) and the socket
-handlers (`events.py`); the database and Redis are its I/O.
+logged-in user into a participant. Shared by the HTTP routes (`web/parties.py`) and the party service
+(`service.py`, behind the socket); the database and Redis are its I/O.
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..db import fits_id
-from ..exceptions import TokenError
-from ..models import Episode, MediaFile, User, utcnow
+from ..exceptions import MediaServerError, TokenError
+from ..models import MediaFile, Participant, User, WatchSession, utcnow
+from ..titles import title_of
 from . import state, store
 from .model import HOST, QueueItem
-from .records import Participant, WatchSession
 
 #: Invite codes: 10 characters from an alphabet without look-alikes (0/O, 1/l/I): about 50 bits,
 #: too many to guess, short enough to read out.
@@ -25,38 +25,28 @@ CODE_LENGTH = 10
 MAX_NAME_CHARS = 40
 
 
-class PartyError(Exception):
-    """A party request refused; `status` is the HTTP status it maps to (400, 401, 403, 404, 409)."""
+class PartyError(MediaServerError):
+    """A party request refused, with the reason in words and a reason `code`: `invalid` (malformed),
+    `unauthenticated` (no credential), `forbidden` (a credential that does not grant it), `not_found`
+    (no such party, or it ended; no such title) or `conflict` (a title that cannot be played). The web
+    layer maps codes to HTTP statuses (`web/errors.py`)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.status = status
-
-
-def title_of(media: MediaFile) -> str:
-    """A display title: the movie's, "Show S01E02 Title" for an episode, else from the file name."""
-    from ..web.library import title_from_path
-
-    if media.movie is not None:
-        return media.movie.title + (f" ({media.movie.year})" if media.movie.year else "")
-    if media.episodes:
-        ep: Episode = media.episodes[0]
-        season = ep.season
-        label = f"{season.show.title} S{season.number:02d}E{ep.number:02d}" if season is not None else ""
-        return " ".join(p for p in (label, ep.title or "") if p) or title_from_path(media.path)
-    return title_from_path(media.path)
+        self.code = code
 
 
 def queue_item(db: Session, media_file_id: object) -> QueueItem:
-    """A QueueItem for a catalogued, readable media file; PartyError 400/404 otherwise."""
+    """A QueueItem for a catalogued, readable media file; PartyError invalid (not an id), not_found or
+    conflict (unreadable) otherwise."""
     if not isinstance(media_file_id, int) or isinstance(media_file_id, bool):
-        raise PartyError(400, "media_file_id must be an integer")
+        raise PartyError("invalid", "media_file_id must be an integer")
     # past db.MAX_ID no row exists, and the lookup would overflow (PostgreSQL: DataError; SQLite: OverflowError)
     media = db.get(MediaFile, media_file_id) if fits_id(media_file_id) else None
     if media is None:
-        raise PartyError(404, f"media file {media_file_id} doesn't exist")
+        raise PartyError("not_found", f"media file {media_file_id} doesn't exist")
     if media.status != "ok":
-        raise PartyError(409, f"media file {media_file_id} cannot be played: {media.error}")
+        raise PartyError("conflict", f"media file {media_file_id} cannot be played: {media.error}")
     return QueueItem(0, media.id, title_of(media), media.duration_ms)
 
 
@@ -74,19 +64,19 @@ def create(db: Session, redis: Redis, host: User, media_file_id: object) -> Watc
 
 
 def find(db: Session, code: str) -> WatchSession:
-    """The running party with invite code `code`; PartyError 404 when there is none or it ended."""
+    """The running party with invite code `code`; PartyError not_found when there is none or it ended."""
     row = db.scalar(select(WatchSession).where(WatchSession.code == code)) if isinstance(code, str) else None
     if row is None:
-        raise PartyError(404, "no such party: check the invite link")
+        raise PartyError("not_found", "no such party: check the invite link")
     if row.ended_at is not None:
-        raise PartyError(404, "this party has ended")
+        raise PartyError("not_found", "this party has ended")
     return row
 
 
 def add_guest(db: Session, row: WatchSession, name: object, secret: str) -> tuple[Participant, str]:
-    """A guest participant with display name `name`, and its signed party token. PartyError 400 on a bad name."""
+    """A guest participant with display name `name`, and its signed party token. PartyError invalid on a bad name."""
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_CHARS:
-        raise PartyError(400, f"name must be 1 to {MAX_NAME_CHARS} characters")
+        raise PartyError("invalid", f"name must be 1 to {MAX_NAME_CHARS} characters")
     guest = Participant(session_id=row.id, display_name=name.strip(), role="guest")
     db.add(guest)
     db.commit()
@@ -96,18 +86,18 @@ def add_guest(db: Session, row: WatchSession, name: object, secret: str) -> tupl
 def participant(db: Session, row: WatchSession, token: str | None, user_id: int | None,
                 secret: str) -> Participant:
     """The participant acting: the guest a party token names, else the logged-in user (a participant
-    row is made on first use). PartyError 401/403 when neither grants this party."""
+    row is made on first use). PartyError unauthenticated/forbidden when neither grants this party."""
     if token:
         try:
             participant_id = tokens.verify_party(secret, token, row.id)
         except TokenError as exc:
-            raise PartyError(403, str(exc)) from None
+            raise PartyError("forbidden", str(exc)) from None
         guest = db.get(Participant, participant_id)
         if guest is None or guest.session_id != row.id:
-            raise PartyError(403, "party token names no member of this party")
+            raise PartyError("forbidden", "party token names no member of this party")
         return guest
     if user_id is None or db.get(User, user_id) is None:
-        raise PartyError(401, "join the party first (POST /api/parties/<code>/join) or log in")
+        raise PartyError("unauthenticated", "join the party first (POST /api/parties/<code>/join) or log in")
     member = db.scalar(select(Participant).where(Participant.session_id == row.id, Participant.user_id == user_id))
     if member is None:
         member = Participant(session_id=row.id, user_id=user_id, display_name=db.get(User, user_id).username)
@@ -150,3 +140,22 @@ def may_stream(db: Session, party_id: int, media_file_id: int) -> bool:
     snapshot = row.snapshot or {}
     queued = {item.get("media_file_id") for item in snapshot.get("queue", [])}
     return media_file_id == row.media_file_id or media_file_id in queued
+
+
+def participant_of(db: Session, party_id: int, member_id: str) -> Participant | None:
+    """The participant row of wire member id `member_id` ("u<user id>" or "g<participant id>") in party
+    `party_id`, or None."""
+    if member_id.startswith("u"):
+        return db.scalar(select(Participant).where(Participant.session_id == party_id,
+                                                   Participant.user_id == int(member_id[1:])))
+    row = db.get(Participant, int(member_id[1:]))
+    return row if row is not None and row.session_id == party_id else None
+
+
+def mirror_roles(db: Session, party) -> None:
+    """Copy members' roles (after a promotion or a host handoff) from the live `party` to their rows."""
+    for member in party.members.values():
+        row = participant_of(db, party.id, member.id)
+        if row is not None and row.role != member.role:
+            row.role = member.role
+    db.commit()

@@ -5,6 +5,7 @@ positions are integers in ms from the title's start. `state.py` changes these ob
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,29 @@ HOST, COHOST, GUEST = "host", "cohost", "guest"
 #: `ready` while in step, `buffering` while stalled, `offline` while not connected.
 LOADING, READY, BUFFERING, OFFLINE = "loading", "ready", "buffering", "offline"
 CONTROL_MODES = ("host", "everyone")
+
+
+@dataclass(frozen=True)
+class PartyTimings:
+    """The party's timers, in ms, from configuration (`PARTY_*_MS`, README "Configuration"); the
+    defaults are issue 5's: the room waits at most `rebuffer_wait_ms` for a member that stalled and
+    `first_load_wait_ms` for a title's first load; a disconnected host keeps the role for
+    `host_grace_ms`; a member not heard from for `presence_timeout_ms` is offline (clients report every
+    2 s); a `state` goes out at least every `heartbeat_ms`."""
+
+    rebuffer_wait_ms: int = 10_000
+    first_load_wait_ms: int = 30_000
+    host_grace_ms: int = 30_000
+    presence_timeout_ms: int = 15_000
+    heartbeat_ms: int = 5_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PartyTimings:
+        """From the app's config keys `PARTY_REBUFFER_WAIT_MS`, ... (each missing one: its default)."""
+        defaults = cls()
+        return cls(**{name: int(config.get(f"PARTY_{name.upper()}", getattr(defaults, name)))
+                      for name in ("rebuffer_wait_ms", "first_load_wait_ms", "host_grace_ms", "presence_timeout_ms",
+                                   "heartbeat_ms")})
 
 
 @dataclass
@@ -74,7 +98,7 @@ class Request:
 class Barrier:
     """The room waits for `member_ids` until they report ready or `deadline_ms` passes.
 
-    `reason` is `buffering` (a member stalled: 10 s) or `load` (a new title: 30 s).
+    `reason` is `buffering` (a member stalled: 10 s by default) or `load` (a new title: 30 s).
     """
 
     member_ids: list[str]

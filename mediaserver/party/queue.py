@@ -6,19 +6,15 @@ Guests' requests, and everyone's chat and reactions, are rate-limited over a sli
 """
 from __future__ import annotations
 
-from typing import Callable
-
+from .commands import Chat, Decide, QueueAdd, QueueChange, QueueMove, QueueRemove, React, RequestChange
 from .model import COHOST, HOST, Member, Outcome, Party, QueueItem, Rejected, Request
 
 #: (events, window ms) per member. Requests: the issue's example (5 per minute); chat and reactions
 #: are looser so a conversation flows, tight enough that one member cannot flood the room.
 RATE_LIMITS = {"request": (5, 60_000), "chat": (10, 30_000), "react": (20, 30_000)}
-MAX_CHAT_CHARS = 500
-MAX_EMOJI_CHARS = 16
 MAX_QUEUE = 200
-REQUEST_KINDS = ("add", "remove", "move")
-#: event -> (its data field, what the error calls it, most characters)
-TEXT_EVENTS = {"chat": ("text", "chat text", MAX_CHAT_CHARS), "react": ("emoji", "emoji", MAX_EMOJI_CHARS)}
+#: Decided requests remembered (their outcome stays visible to their sender); older ones are forgotten.
+DECIDED_KEPT = 50
 
 
 def view(party: Party) -> dict:
@@ -28,49 +24,44 @@ def view(party: Party) -> dict:
             "requests": [r.to_json() for r in party.requests.values() if r.status == "pending"]}
 
 
-def apply(party: Party, member: Member, event: str, data: dict, now_ms: int, load_title: Callable) -> Outcome:
-    """Queue, request, chat and react events (see the module doc). Raises state.Rejected."""
+def apply(party: Party, member: Member, command, now_ms: int) -> Outcome:
+    """Queue changes, requests, decisions, chat and reactions (see the module doc). Raises Rejected."""
     editor = member.role in (HOST, COHOST)
-    if event in ("queue_add", "queue_remove", "queue_move"):
+    if isinstance(command, (QueueAdd, QueueRemove, QueueMove)):
         if not editor:
             raise Rejected("forbidden", "only the host or a cohost edits the queue; send a request instead")
-        _change(party, event.removeprefix("queue_"), data)
+        _change(party, command)
         return Outcome(changed=False, emits=[("queue", view(party))])
-    if event == "request":
-        kind, payload = data.get("kind"), data.get("payload")
-        if kind not in REQUEST_KINDS or not isinstance(payload, dict):
-            raise Rejected("invalid", "a request needs kind add, remove or move and a payload object")
-        _change(party, kind, payload, dry_run=True)  # a request that could never apply is refused now
+    if isinstance(command, RequestChange):
+        _change(party, command.change, dry_run=True)  # a request that could never apply is refused now
         if not editor:
             _limit(party, member, "request", now_ms)
-        request = Request(party.take_id(), member.id, kind, payload, "pending", now_ms)
+        request = Request(party.take_id(), member.id, command.kind, command.change.payload(), "pending", now_ms)
         party.requests[request.id] = request
         _forget_old_requests(party)
         if editor:
             return _decide(party, request, True)
         return Outcome(emits=[("request_update", request.to_json()), ("queue", view(party))])
-    if event == "decide":
+    if isinstance(command, Decide):
         if not editor:
             raise Rejected("forbidden", "only the host or a cohost decides requests")
-        request = party.requests.get(data.get("request_id")) if isinstance(data.get("request_id"), int) else None
+        request = party.requests.get(command.request_id)
         if request is None or request.status != "pending":
             raise Rejected("invalid", "no such pending request")
-        return _decide(party, request, bool(data.get("approve")))
-    if event in TEXT_EVENTS:  # chat {text}, react {emoji}: shown to the room as sent, trimmed
-        field, label, most = TEXT_EVENTS[event]
-        value = data.get(field)
-        if not isinstance(value, str) or not value.strip() or len(value) > most:
-            raise Rejected("invalid", f"{label} must be 1 to {most} characters")
+        return _decide(party, request, command.approve)
+    if isinstance(command, (Chat, React)):  # shown to the room as sent, trimmed
+        event, field, value = ("chat", "text", command.text) if isinstance(command, Chat) else \
+            ("react", "emoji", command.emoji)
         _limit(party, member, event, now_ms)
-        body = {"member_id": member.id, "name": member.name, field: value.strip(), "server_ms": now_ms}
+        body = {"member_id": member.id, "name": member.name, field: value, "server_ms": now_ms}
         return Outcome(emits=[(event, {**body, "system": False} if event == "chat" else body)])
-    raise Rejected("invalid", f"unknown event {event!r}")
+    raise Rejected("invalid", f"unknown command {type(command).__name__}")
 
 
 def _decide(party: Party, request: Request, approve: bool) -> Outcome:
     if approve:
         try:
-            _change(party, request.kind, request.payload)
+            _change(party, _stored_change(request))
             request.status = "approved"
         except Rejected as exc:
             request.status, request.reason = "failed", str(exc)
@@ -79,32 +70,36 @@ def _decide(party: Party, request: Request, approve: bool) -> Outcome:
     return Outcome(emits=[("request_update", request.to_json()), ("queue", view(party))])
 
 
-def _change(party: Party, kind: str, data: dict, dry_run: bool = False) -> None:
-    """Add, remove or move a queue item. `add` takes `{media_file_id, title, duration_ms}` (the socket
-    handler fills title and duration from the catalog); `move` takes `{item_id, index}`."""
-    if kind == "add":
-        media_id = data.get("media_file_id")
-        if not isinstance(media_id, int) or isinstance(media_id, bool):
-            raise Rejected("invalid", "media_file_id must be an integer")
+def _stored_change(request: Request) -> QueueChange:
+    """A stored request's change (its payload as `QueueChange.payload` wrote it)."""
+    p = request.payload
+    if request.kind == "add":
+        return QueueAdd(p["media_file_id"], p.get("title"), p.get("duration_ms"))
+    if request.kind == "remove":
+        return QueueRemove(p["item_id"])
+    return QueueMove(p["item_id"], p["index"])
+
+
+def _change(party: Party, change: QueueChange, dry_run: bool = False) -> None:
+    """Add, remove or move a queue item (an add's title and duration come from the catalog)."""
+    if isinstance(change, QueueAdd):
         if len(party.queue) >= MAX_QUEUE:
             raise Rejected("invalid", f"the queue holds at most {MAX_QUEUE} titles")
         if not dry_run:
-            party.queue.append(QueueItem(party.take_id(), media_id, str(data.get("title") or f"File {media_id}"),
-                                         data.get("duration_ms")))
+            party.queue.append(QueueItem(party.take_id(), change.media_file_id,
+                                         change.title or f"File {change.media_file_id}", change.duration_ms))
         return
-    item_id = data.get("item_id")
-    index = next((i for i, item in enumerate(party.queue) if item.id == item_id), None)
+    index = next((i for i, item in enumerate(party.queue) if item.id == change.item_id), None)
     if index is None:
         raise Rejected("invalid", "no such queue item")
-    if kind == "remove":
+    if isinstance(change, QueueRemove):
         if not dry_run:
             del party.queue[index]
         return
-    to = data.get("index")
-    if not isinstance(to, int) or isinstance(to, bool) or not 0 <= to < len(party.queue):
+    if not 0 <= change.index < len(party.queue):
         raise Rejected("invalid", f"index must be between 0 and {len(party.queue) - 1}")
     if not dry_run:
-        party.queue.insert(to, party.queue.pop(index))
+        party.queue.insert(change.index, party.queue.pop(index))
 
 
 def _limit(party: Party, member: Member, kind: str, now_ms: int) -> None:
@@ -120,7 +115,7 @@ def _limit(party: Party, member: Member, kind: str, now_ms: int) -> None:
     party.rate_log[key] = recent + [now_ms]
 
 
-def _forget_old_requests(party: Party, keep: int = 50) -> None:
+def _forget_old_requests(party: Party, keep: int = DECIDED_KEPT) -> None:
     decided = [r.id for r in party.requests.values() if r.status != "pending"]
     for request_id in decided[:-keep] if len(decided) > keep else []:
         del party.requests[request_id]

@@ -1,10 +1,11 @@
 """The party state machine: commands + `now_ms` -> a changed Party, or a rejection.
 
 Pure (the model is `flask/sansio`'s): no Flask, no database, no I/O, no clock; every time is an
-integer in ms since the epoch, passed in. `events.py` loads a Party, calls `apply` or `tick`, saves it
-and emits what the returned `Outcome` says.
+integer in ms since the epoch, passed in. `service.py` loads a Party, parses the event
+(`commands.parse`), calls `apply` or `tick`, saves it, and the socket (`web/party_socket.py`) emits
+what the returned `Outcome` says. The timers (`PartyTimings`) come from configuration.
 
-Rules and where they come from (numbers are the issue's unless said otherwise):
+Rules and where they come from (numbers are the issue's defaults unless said otherwise):
 - `play` anchors the start `lead_ms` in the future: above the largest member RTT, at least 300 ms,
   so that the state reaches every member before the moment it names.
 - A member that stalls while the room plays and it was in step puts the room in `waiting`; the room
@@ -17,22 +18,19 @@ Rules and where they come from (numbers are the issue's unless said otherwise):
 from __future__ import annotations
 
 from . import queue
+from .commands import TIMELINE, Buffering, Command, Pause, Play, Ready, SetControl, SetRole, Skip
 from .model import (
-    BUFFERING, COHOST, CONTROL_MODES, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING,
-    Barrier, Member, Outcome, Party, QueueItem, Rejected,
+    BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING,
+    Barrier, Member, Outcome, Party, PartyTimings, QueueItem, Rejected,
 )
 
 MIN_LEAD_MS = 300            # issue 5: a play starts at least 300 ms after the server accepts it
 LEAD_MARGIN_MS = 100         # on top of the largest RTT reported (ms)
-REBUFFER_WAIT_MS = 10_000    # the room waits this long for a stalled member (issue 5)
-FIRST_LOAD_WAIT_MS = 30_000  # ... and this long for a title's first load (issue 5)
 SETTLE_MS = 2_000            # stalls this soon after a play or seek's anchor are the seek itself
-HOST_GRACE_MS = 30_000       # a disconnected host keeps the role this long (issue 5)
-PRESENCE_TIMEOUT_MS = 15_000  # no message nor report for this long: offline (clients report every 2 s)
 RESYNC_TOLERANCE_MS = 2_000  # a pause keeps the pauser's position when within this of the room's
 RECENT_EVENTS = 256          # event ids remembered to drop repeats
-
-TIMELINE_EVENTS = ("play", "pause", "seek")
+#: Issue 5's timers: 10 s rebuffer and 30 s first-load waits, 30 s host grace, 15 s presence, 5 s heartbeat.
+DEFAULT_TIMINGS = PartyTimings()
 
 
 def position_at(party: Party, now_ms: int) -> int:
@@ -92,70 +90,75 @@ def leave(party: Party, member_id: str, now_ms: int, max_rtt_ms: int = 0) -> Out
     return outcome
 
 
-def apply(party: Party, member_id: str, event: str, data: dict, now_ms: int, max_rtt_ms: int = 0) -> Outcome:
-    """Apply client event `event` with payload `data` from member `member_id` at `now_ms`.
+def apply(party: Party, member_id: str, command: Command, now_ms: int, max_rtt_ms: int = 0,
+          timings: PartyTimings = DEFAULT_TIMINGS) -> Outcome:
+    """Apply `command` (`commands.parse`'s, a queued title's facts filled in) from member `member_id`
+    at `now_ms`, and say what happened.
 
-    `max_rtt_ms` is the largest RTT the members report (for the play lead-in). Returns an Outcome;
-    a refused command comes back as `Outcome(rejected=..., code=...)`, never as an exception.
+    What each command does: Play anchors the start `lead_ms(max_rtt_ms)` ahead (nothing when already
+    playing); Pause holds the room at the pauser's position when within RESYNC_TOLERANCE_MS of the
+    room's, else at the room's; Seek moves the position (a playing room re-anchors ahead); a repeated
+    timeline `event_id` is ignored. Buffering and Ready change the member's status and the room's
+    waits. SetControl and SetRole are the host's; Skip loads the next queued title (`load_title`);
+    queue, request, decide, chat and react commands are `queue.apply`'s. `max_rtt_ms` is the largest
+    RTT (ms) the members report. Returns an Outcome: a refused command comes back as
+    `Outcome(rejected=..., code=...)` (codes stale, forbidden, rate_limited, invalid), never as an
+    exception.
     """
     member = party.members.get(member_id)
     if member is None or member.status == OFFLINE:
         return Outcome(rejected="join the party first", code="forbidden")
     if party.ended_ms is not None:
         return Outcome(rejected="the party has ended", code="invalid")
-    if not isinstance(data, dict):
-        return Outcome(rejected="the event's data must be an object", code="invalid")
-    event_id = data.get("event_id")
-    if event in TIMELINE_EVENTS and event_id is not None:
-        if not isinstance(event_id, str) or len(event_id) > 64:
-            return Outcome(rejected="event_id must be a string of at most 64 characters", code="invalid")
-        if event_id in party.recent_event_ids:
+    if isinstance(command, TIMELINE) and command.event_id is not None:
+        if command.event_id in party.recent_event_ids:
             return Outcome(ignored=True)
-        party.recent_event_ids = (party.recent_event_ids + [event_id])[-RECENT_EVENTS:]
+        party.recent_event_ids = (party.recent_event_ids + [command.event_id])[-RECENT_EVENTS:]
     try:
-        if event in TIMELINE_EVENTS:
-            return _timeline(party, member, event, data, now_ms, max_rtt_ms)
-        if event == "buffering":
-            return _buffering(party, member, now_ms)
-        if event == "ready":
+        if isinstance(command, TIMELINE):
+            return _timeline(party, member, command, now_ms, max_rtt_ms)
+        if isinstance(command, Buffering):
+            return _buffering(party, member, now_ms, timings)
+        if isinstance(command, Ready):
             return _ready(party, member, now_ms, max_rtt_ms)
-        if event == "set_control":
-            return _set_control(party, member, data)
-        if event == "set_role":
-            return _set_role(party, member, data, now_ms)
-        if event == "skip":
+        if isinstance(command, SetControl):
+            return _set_control(party, member, command)
+        if isinstance(command, SetRole):
+            return _set_role(party, member, command, now_ms)
+        if isinstance(command, Skip):
             if not can_control(party, member):
                 raise Rejected("forbidden", "only the host or a cohost can change the title in host mode")
             if not party.queue:
                 raise Rejected("invalid", "the queue is empty")
-            return load_title(party, party.queue.pop(0), now_ms)
-        return queue.apply(party, member, event, data, now_ms, load_title)
+            return load_title(party, party.queue.pop(0), now_ms, timings)
+        return queue.apply(party, member, command, now_ms)
     except Rejected as exc:
         return Outcome(rejected=str(exc), code=exc.code)
 
 
-def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0) -> Outcome:
-    """Time-driven changes, run about once a second: presence, barrier deadline, host handoff, end of title.
+def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0,
+         timings: PartyTimings = DEFAULT_TIMINGS) -> Outcome:
+    """Time-driven changes, run about every 0.25 s: presence, barrier deadline, host handoff, end of title.
 
     `seen_ms` maps member ids to the last time (ms) each was heard from.
     """
     outcome = Outcome()
     for member in party.members.values():
-        if member.online and now_ms - seen_ms.get(member.id, now_ms) > PRESENCE_TIMEOUT_MS:
+        if member.online and now_ms - seen_ms.get(member.id, now_ms) > timings.presence_timeout_ms:
             outcome.changed |= leave(party, member.id, now_ms, max_rtt_ms).changed
     if party.barrier is not None and now_ms >= party.barrier.deadline_ms:
         _release(party, now_ms, max_rtt_ms)  # the ones still loading catch up alone
         outcome.changed = True
     host = party.members.get(party.host_id)
     away_since = host.away_since_ms if host is not None and host.away_since_ms is not None else now_ms
-    if host is None or (not host.online and now_ms - away_since >= HOST_GRACE_MS):
+    if host is None or (not host.online and now_ms - away_since >= timings.host_grace_ms):
         heir = _heir(party)
         if heir is not None:
             outcome.emits.append(("chat", _transfer_host(party, heir, now_ms)))
             outcome.changed = True
     if party.state == PLAYING and party.duration_ms and position_at(party, now_ms) >= party.duration_ms:
         if party.queue:
-            sub = load_title(party, party.queue.pop(0), now_ms)
+            sub = load_title(party, party.queue.pop(0), now_ms, timings)
             outcome.emits.extend(sub.emits)
         else:
             party.position_ms, party.state, party.anchor_server_ms = party.duration_ms, PAUSED, now_ms
@@ -164,17 +167,17 @@ def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0
     return outcome
 
 
-def load_title(party: Party, item: QueueItem, now_ms: int) -> Outcome:
+def load_title(party: Party, item: QueueItem, now_ms: int, timings: PartyTimings = DEFAULT_TIMINGS) -> Outcome:
     """Change the title (skip or auto-advance): the room waits for every online member to load it,
-    at most FIRST_LOAD_WAIT_MS, then plays from 0."""
+    at most `timings.first_load_wait_ms`, then plays from 0."""
     party.media_file_id, party.title, party.duration_ms = item.media_file_id, item.title, item.duration_ms
     party.state, party.position_ms, party.anchor_server_ms = WAITING, 0, now_ms
     party.rev += 1
     online = [m for m in party.members.values() if m.online]
     for member in online:
         member.status = LOADING
-    party.barrier = Barrier([m.id for m in online], now_ms + FIRST_LOAD_WAIT_MS, "load")
-    party.settle_until_ms = now_ms + FIRST_LOAD_WAIT_MS
+    party.barrier = Barrier([m.id for m in online], now_ms + timings.first_load_wait_ms, "load")
+    party.settle_until_ms = now_ms + timings.first_load_wait_ms
     return Outcome(changed=True, emits=[("queue", queue.view(party))])
 
 
@@ -198,31 +201,23 @@ def view(party: Party, now_ms: int, reports: dict[str, dict] | None = None) -> d
     }
 
 
-def _int_arg(data: dict, key: str) -> int:
-    value = data.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Rejected("invalid", f"{key} must be an integer")
-    return value
-
-
-def _timeline(party: Party, member: Member, event: str, data: dict, now_ms: int, max_rtt_ms: int) -> Outcome:
+def _timeline(party: Party, member: Member, command: Command, now_ms: int, max_rtt_ms: int) -> Outcome:
     if not can_control(party, member):
+        event = type(command).__name__.lower()
         raise Rejected("forbidden", f"only the host or a cohost can {event} in host mode")
-    if _int_arg(data, "rev") != party.rev:
-        raise Rejected("stale", f"stale revision {data['rev']}: the party is at revision {party.rev}")
+    if command.rev != party.rev:
+        raise Rejected("stale", f"stale revision {command.rev}: the party is at revision {party.rev}")
     if party.media_file_id is None:
         raise Rejected("invalid", "nothing to play")
-    if event == "play":
+    if isinstance(command, Play):
         if party.state == PLAYING:
             return Outcome()
         _start(party, now_ms, max_rtt_ms)
         return Outcome(changed=True)
-    position = _int_arg(data, "position_ms")
-    if position < 0:
-        raise Rejected("invalid", "position_ms must not be negative")
+    position = command.position_ms
     if party.duration_ms is not None:
         position = min(position, party.duration_ms)
-    if event == "pause":
+    if isinstance(command, Pause):
         room = position_at(party, now_ms)
         party.position_ms = position if abs(position - room) <= RESYNC_TOLERANCE_MS else room
         party.state, party.anchor_server_ms, party.barrier = PAUSED, now_ms, None
@@ -242,7 +237,7 @@ def _start(party: Party, now_ms: int, max_rtt_ms: int) -> None:
     party.rev += 1
 
 
-def _buffering(party: Party, member: Member, now_ms: int) -> Outcome:
+def _buffering(party: Party, member: Member, now_ms: int, timings: PartyTimings) -> Outcome:
     was = member.status
     member.status = BUFFERING
     if was != READY:
@@ -250,7 +245,7 @@ def _buffering(party: Party, member: Member, now_ms: int) -> Outcome:
     if party.state == PLAYING and now_ms >= party.settle_until_ms:
         party.position_ms = position_at(party, now_ms)
         party.state, party.anchor_server_ms = WAITING, now_ms
-        party.barrier = Barrier([member.id], now_ms + REBUFFER_WAIT_MS, "buffering")
+        party.barrier = Barrier([member.id], now_ms + timings.rebuffer_wait_ms, "buffering")
         party.rev += 1
     elif party.state == WAITING and party.barrier is not None and member.id not in party.barrier.member_ids:
         party.barrier.member_ids.append(member.id)
@@ -281,29 +276,22 @@ def _release(party: Party, now_ms: int, max_rtt_ms: int) -> None:
         _start(party, now_ms, max_rtt_ms)
 
 
-def _set_control(party: Party, member: Member, data: dict) -> Outcome:
+def _set_control(party: Party, member: Member, command: SetControl) -> Outcome:
     if member.role != HOST:
         raise Rejected("forbidden", "only the host can change the control mode")
-    mode = data.get("mode")
-    if mode not in CONTROL_MODES:
-        raise Rejected("invalid", f"mode must be one of {', '.join(CONTROL_MODES)}")
-    changed = party.control_mode != mode
-    party.control_mode = mode
+    changed = party.control_mode != command.mode
+    party.control_mode = command.mode
     return Outcome(changed=changed)
 
 
-def _set_role(party: Party, member: Member, data: dict, now_ms: int) -> Outcome:
+def _set_role(party: Party, member: Member, command: SetRole, now_ms: int) -> Outcome:
     """`set_role {member_id, role}` (an addition to the wire contract): the host promotes a cohost,
     demotes one to guest, or hands the host role over."""
     if member.role != HOST:
         raise Rejected("forbidden", "only the host can change roles")
-    target_id = data.get("member_id")
-    target = party.members.get(target_id) if isinstance(target_id, str) else None
-    role = data.get("role")
+    target, role = party.members.get(command.member_id), command.role
     if target is None:
         raise Rejected("invalid", "no such member")
-    if role not in (HOST, COHOST, GUEST):
-        raise Rejected("invalid", "role must be host, cohost or guest")
     if target.id == member.id:
         raise Rejected("invalid", "the host hands over the role by giving it to another member")
     if role == HOST:

@@ -25,8 +25,8 @@ from redis.exceptions import LockError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from ..models import WatchSession
 from .model import Party
-from .records import WatchSession
 
 PREFIX = "mediaserver:party:"
 ACTIVE = "mediaserver:parties:active"
@@ -58,7 +58,14 @@ def load(redis: Redis, db: Session, party_id: int) -> Party | None:
 
 
 def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
-    """Write the party to Redis and, when `durable`, to its row (timeline columns and snapshot)."""
+    """Write the party to Redis and, when `durable`, to its row (timeline columns and snapshot), then
+    commit the session (and so whatever else it holds: `access.create`'s new rows).
+
+    Not atomic across the two: Redis is written first, in one pipeline (the state and the running set),
+    then the row in its own transaction. A failure between them (the database refusing, the process
+    killed) leaves Redis ahead of the row, which the next durable save catches up; while Redis has the
+    state, the row is only read to refill a flushed or restarted Redis, which then resumes from the
+    last durable save. Raises RedisError (nothing written) or the database's error."""
     data = party.to_dict()
     pipe = redis.pipeline(transaction=False)  # one round trip
     pipe.set(_key(party.id, "state"), json.dumps(data), ex=STATE_TTL_S)
@@ -155,6 +162,17 @@ def disconnect(redis: Redis, party_id: int, sid: str, member_id: str) -> bool:
 def active_ids(redis: Redis) -> list[int]:
     """Ids of the running parties."""
     return [int(v) for v in redis.smembers(ACTIVE)]
+
+
+def forget(redis: Redis, party_id: int) -> None:
+    """Drop a party whose state has expired from the running ones."""
+    redis.srem(ACTIVE, party_id)
+
+
+def states(redis: Redis, party_ids: list[int]) -> list[Party | None]:
+    """The live states of `party_ids` in one round trip (None for one that has expired)."""
+    raws = redis.mget([_key(party_id, "state") for party_id in party_ids]) if party_ids else []
+    return [None if raw is None else Party.from_dict(json.loads(raw)) for raw in raws]
 
 
 def elect(redis: Redis, party_id: int, name: str, ttl_ms: int) -> bool:

@@ -6,9 +6,9 @@ in 0..1; `choose` accepts the best one only when it reaches `MATCH_THRESHOLD`.
 from __future__ import annotations
 
 import difflib
-import re
-import unicodedata
 from dataclasses import dataclass
+
+from ..text import normalize_title
 
 # Our own calibration on the fixture titles in tests/tmdb_data (checked in tests/unit/test_match.py):
 # an exact title with the exact year scores 1.0, +-1 year 0.92, unknown year 0.95, a wrong year
@@ -22,18 +22,6 @@ YEAR_FAR_PENALTY = 0.30  # 2+ years apart: a remake or another film of the same 
 YEAR_UNKNOWN_PENALTY = 0.05  # no year on one side: slight, so a dated exact match wins over it
 COUNTRY_BONUS = 0.05  # the show's origin country matches the hint (The Office GB vs US)
 MAX_SCORED = 5  # candidates kept in MatchDecision.scored
-
-# Leading articles dropped by normalize_title: English, French, German, Spanish (TMDB titles are
-# mostly these; "l'" becomes "l" once punctuation is turned into spaces).
-LEADING_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "der", "die", "das", "el"})
-
-_ROMAN = {
-    "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
-    "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18,
-    "xix": 19, "xx": 20,
-}
-_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -56,24 +44,6 @@ class MatchDecision:
 
     best: Candidate | None
     scored: tuple[tuple[Candidate, float], ...]
-
-
-def normalize_title(text: str) -> str:
-    """Return a comparison form of a title: "The Fabulous Destiny of Amélie!" -> "fabulous destiny of amelie".
-
-    Casefold; strip accents (NFKD, combining marks dropped); "&" -> "and"; punctuation -> space;
-    drop one leading article (see LEADING_ARTICLES) unless it is the only word; roman numerals
-    II..XX as whole words -> arabic ("Rocky II" -> "rocky 2"); collapse spaces. "I" is left alone
-    (it is usually the pronoun). Both sides of a comparison go through this, so the German "die"
-    also dropping from "Die Hard" is harmless.
-    """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = plain.replace("&", " and ")
-    words = _NON_WORD.sub(" ", plain).split()
-    if len(words) > 1 and words[0] in LEADING_ARTICLES:
-        words = words[1:]
-    return " ".join(str(_ROMAN[w]) if w in _ROMAN else w for w in words)
 
 
 def title_similarity(a: str, b: str) -> float:

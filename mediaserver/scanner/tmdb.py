@@ -78,6 +78,7 @@ class TMDBClient:
     MAX_RETRY_AFTER_S) when given, else backoff_s * 2**attempt (s); `sleep` is injectable.
     cache_dir: when given, every 200 JSON answer is kept there as `<sha256>.json`, keyed by path +
     sorted params (without the key), with no expiry: delete the folder to refresh.
+    image_dir: where `save_image` keeps posters and backdrops (downloaded once, never hotlinked).
     requests_sent: HTTP requests actually sent, retries included, cache hits not.
     """
 
@@ -91,6 +92,7 @@ class TMDBClient:
         backoff_s: float = 1.0,
         sleep: Callable[[float], Any] = time.sleep,
         language: str = "en-US",
+        image_dir: str | None = None,
     ) -> None:
         api_key = api_key.strip()
         if _V3_KEY.match(api_key):
@@ -101,6 +103,7 @@ class TMDBClient:
             raise ValueError("TMDB key is neither a v3 API key (32 hex) nor a v4 read access token")
         self.base_url = base_url.rstrip("/")
         self.cache_dir = cache_dir
+        self.image_dir = image_dir
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.backoff_s = backoff_s
@@ -175,6 +178,27 @@ class TMDBClient:
         Raises TMDBError as the JSON calls do.
         """
         return self._send(url, {}, {}).content
+
+    def save_image(self, tmdb_path: str | None, size: str) -> str | None:
+        """Download TMDB image `tmdb_path` ("/abc.jpg") at `size` ("w500") into `image_dir` once; returns
+        the stored file name (`tmdb-<size>-<name>`). None when there is no image or no `image_dir`, or
+        when the download fails (logged: a missing poster must never fail a scan; the title keeps its old one)."""
+        if not tmdb_path or not self.image_dir:
+            return None
+        name = f"tmdb-{size}-{re.sub(r'[^A-Za-z0-9._-]', '', tmdb_path.lstrip('/'))}"
+        target = os.path.join(self.image_dir, name)
+        if not os.path.exists(target):
+            try:
+                data = self.download(self.image_url(tmdb_path, size))
+            except (TMDBError, KeyError, TypeError) as exc:  # TMDB down, or a /configuration without images
+                log.warning("poster %s not downloaded: %s", tmdb_path, exc)
+                return None
+            os.makedirs(self.image_dir, exist_ok=True)
+            tmp = f"{target}.{os.getpid()}.part"
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        return name
 
     # -- matching --------------------------------------------------------------------------------
 

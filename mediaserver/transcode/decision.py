@@ -35,7 +35,10 @@ BITMAP_SUBTITLE_CODECS = {"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "
 
 @dataclass(frozen=True)
 class StreamFacts:
-    """What the decision reads of one ffprobe stream (see `mediaserver.models.Stream` for units)."""
+    """What planning reads of one ffprobe stream (units as in `models.Stream`): `index` is ffprobe's,
+    `type` its codec_type (video, audio, subtitle, ...), sizes in px, `level` H.264's level_idc (42 =
+    4.2), `fps` in frames/s, `bit_rate` in bit/s, `duration_ms` in ms (the stream's own), `language`
+    ISO 639-2 as tagged; `attached_pic` marks cover art; `is_default` and `forced` are dispositions."""
 
     index: int
     type: str
@@ -50,6 +53,14 @@ class StreamFacts:
     width: int | None = None
     height: int | None = None
     attached_pic: bool = False
+    fps: float | None = None
+    is_vfr: bool = False
+    bit_rate: int | None = None
+    duration_ms: int | None = None
+    language: str | None = None
+    title: str | None = None
+    is_default: bool = False
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,13 +101,17 @@ def video_problems(video: StreamFacts) -> list[str]:
     return problems
 
 
-def main_video(streams: list[StreamFacts]) -> StreamFacts | None:
+def main_video(streams: list[StreamFacts] | tuple[StreamFacts, ...]) -> StreamFacts | None:
     """The first real video stream (cover art is not video)."""
     return next((s for s in streams if s.type == "video" and not s.attached_pic and s.width and s.height), None)
 
 
-def decide(container: str | None, streams: list[StreamFacts]) -> Decision:
-    """Decide how `streams` (in a file whose ffprobe `format_name` is `container`) reach a browser."""
+def decide(container: str | None, streams: list[StreamFacts] | tuple[StreamFacts, ...]) -> Decision:
+    """Decide how `streams` (in a file whose ffprobe `format_name` is `container`, e.g. "mov,mp4,m4a,3gp,
+    3g2,mj2" or "matroska,webm") reach a browser: DIRECT (serve the file), REMUX (HLS whose top rung
+    copies the browser-safe video, audio made AAC) or TRANSCODE (everything encoded), with the reasons
+    in words (the table: module docstring and docs/PLAYBACK.md). Never raises; no stream at all is a
+    TRANSCODE whose ladder job then refuses to run (`plan.ladder_job_for`)."""
     video = main_video(streams)
     audios = [s for s in streams if s.type == "audio"]
     problems = video_problems(video) if video is not None else []

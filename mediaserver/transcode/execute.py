@@ -1,6 +1,6 @@
-"""What runs inside the RQ job (`run_transcode`): one attempt at a TranscodeJob, from claiming its
-row to publishing its folder, and the row and folder primitives it shares with the queue API
-(`jobs.py`) and with retries and recovery (`recovery.py`), which both build on this module.
+"""What runs inside the RQ job (`tasks.run_transcode` calls `run`): one attempt at a TranscodeJob,
+from claiming its row to publishing its folder, and the row and folder primitives it shares with the
+queue API (`jobs.py`) and with retries and recovery (`recovery.py`), which both build on this module.
 
 An attempt writes into `<DATA_DIR>/hls/<media id>-<job id>-<attempt>/`, which players reach only
 through `transcode_jobs.output_dir` (see `run.py`: EVENT playlists while running, VOD once done);
@@ -21,14 +21,14 @@ import shutil
 import threading
 import time
 
-from flask import current_app, has_app_context
+from flask import current_app
 from rq import get_current_job
 from sqlalchemy import event, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from .. import create_app, metrics
-from ..db import new_session
+from .. import metrics
+from ..config import TranscodeSettings
 from ..exceptions import TranscodeError
 from ..models import MediaFile, TranscodeJob, utcnow
 from .run import build_ladder
@@ -42,21 +42,18 @@ ACTIVE = ("queued", "running")
 HEARTBEAT_INTERVAL_S = 1.0
 
 
-def hls_root() -> str:
-    """`<DATA_DIR>/hls`, where published ladders live."""
-    return os.path.join(current_app.config["DATA_DIR"], "hls")
+def settings() -> TranscodeSettings:
+    """The current app's TranscodeSettings, read from its config now (a test may change it meanwhile).
+    Everything below takes them as a parameter; `hls_root` is where published ladders live, and
+    `live_stale_s` the age (s) after which a running job's heartbeat says its worker is dead (the age
+    after which its live folder is no longer served either: `web/playback.py`)."""
+    return TranscodeSettings.from_config(current_app.config)
 
 
 def folder_name(job: TranscodeJob) -> str:
-    """The folder (under `hls_root()`) of `job`'s current attempt: one per attempt, so that a run
-    that lost its row (see `Superseded`) never writes into, or deletes, its successor's."""
+    """The folder (under `TranscodeSettings.hls_root`) of `job`'s current attempt: one per attempt, so
+    that a run that lost its row (see `Superseded`) never writes into, or deletes, its successor's."""
     return f"{job.media_file_id}-{job.id}-{job.attempts}"
-
-
-def stale_after_s() -> float:
-    """Age (s) after which a running job's heartbeat says its worker is dead: LIVE_STALE_S, the
-    age after which its live folder is no longer served either (`web/playback.py`)."""
-    return float(current_app.config["LIVE_STALE_S"])
 
 
 def same(column, value):
@@ -64,20 +61,21 @@ def same(column, value):
     return column.is_(None) if value is None else column == value
 
 
-def fail(session: Session, job: TranscodeJob, reason: str) -> None:
-    """Mark an active job failed; a live (EVENT) folder it was serving is withdrawn and deleted."""
+def fail(session: Session, job: TranscodeJob, reason: str, hls_root: str) -> None:
+    """Mark an active job failed; a live (EVENT) folder it was serving (under `hls_root`) is withdrawn
+    and deleted."""
     folder = job.output_dir if job.status in ACTIVE else None
     job.status, job.error, job.finished_at = "failed", reason, utcnow()
     if folder:
         job.output_dir = None
     session.commit()
     if folder:
-        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
+        shutil.rmtree(os.path.join(hls_root, folder), ignore_errors=True)
 
 
 def unpublish(session: Session, media: MediaFile, keep: TranscodeJob | None = None) -> list[str]:
     """Stop pointing at `media`'s published ladders (all but `keep`'s) and commit. Returns their
-    folder names under `hls_root()`, for the caller to delete once no request can be sent to them."""
+    folder names under the HLS root, for the caller to delete once no request can be sent to them."""
     folders = []
     for job in media.jobs:
         if job.output_dir and job is not keep:
@@ -85,25 +83,6 @@ def unpublish(session: Session, media: MediaFile, keep: TranscodeJob | None = No
             job.output_dir = None
     session.commit()
     return folders
-
-
-def with_app(fn, *args):
-    """Run `fn(*args)` inside an app context, building the app from the environment under plain
-    `rq worker` (which has none); `python worker.py` has already pushed one."""
-    if has_app_context():
-        return fn(*args)
-    with create_app().app_context():
-        return fn(*args)
-
-
-def run_transcode(job_id: int) -> str | None:
-    """RQ entry point: run TranscodeJob `job_id`. Returns the published folder name, or None when
-    the row was cancelled meanwhile (e.g. its source changed). Raises TranscodeError after recording it."""
-    def run() -> str | None:
-        with new_session() as session:
-            return _run(session, job_id)
-
-    return with_app(run)
 
 
 class Superseded(Exception):
@@ -161,7 +140,12 @@ class _Heartbeat(threading.Thread):
         self.join(timeout=10)
 
 
-def _run(session: Session, job_id: int) -> str | None:
+def run(session: Session, job_id: int, settings: TranscodeSettings, sessions: sessionmaker) -> str | None:
+    """Run TranscodeJob `job_id` (inside its RQ job: `get_current_job()` names the run's owner) with
+    `session`; `sessions` makes the heartbeat thread's own. Returns the published folder name, or None
+    when the row was cancelled or taken over meanwhile (e.g. its source changed). Raises TranscodeError
+    after recording it (undecodable input); any other exception may pass, and RQ's failure callback
+    (`recovery.mark_failed`) decides on a retry."""
     current = get_current_job()
     job = session.get(TranscodeJob, job_id)
     if job is None:
@@ -180,7 +164,7 @@ def _run(session: Session, job_id: int) -> str | None:
     session.refresh(job)
     started, fields = time.monotonic(), metrics.job_fields(job)
     media = job.media_file
-    root = hls_root()
+    root = settings.hls_root
     os.makedirs(root, exist_ok=True)
     final = folder_name(job)
     for leftover in glob.glob(os.path.join(root, f".tmp-{media.id}-*")) + [os.path.join(root, final)]:
@@ -189,15 +173,14 @@ def _run(session: Session, job_id: int) -> str | None:
     os.makedirs(out)
     guard = _ownership_guard(job.id, owner)
     event.listen(session, "before_flush", guard)
-    beat = _Heartbeat(current_app.extensions["sessionmaker"], job.id, owner,
-                      min(HEARTBEAT_INTERVAL_S, stale_after_s() / 4))
+    beat = _Heartbeat(sessions, job.id, owner, min(HEARTBEAT_INTERVAL_S, settings.live_stale_s / 4))
     beat.start()
     try:
         try:
-            build_ladder(session, job, current_app.config, out)
+            build_ladder(session, job, settings, out)
         except TranscodeError as exc:  # undecodable input: no retry
-            _withdraw(session, job)
-            fail(session, job, str(exc))
+            _withdraw(session, job, root)
+            fail(session, job, str(exc), root)
             log.warning("transcode job %s (%s) failed: %s", job.id, media.path, job.error,
                         extra=metrics.transcode_attempt(fields, "failed", started))
             return None
@@ -231,9 +214,9 @@ def _run(session: Session, job_id: int) -> str | None:
     return final
 
 
-def _withdraw(session: Session, job: TranscodeJob) -> None:
+def _withdraw(session: Session, job: TranscodeJob, hls_root: str) -> None:
     """Stop serving a job's (live) folder, then delete it."""
     folder = job.output_dir or folder_name(job)
     job.output_dir = None
     session.commit()
-    shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
+    shutil.rmtree(os.path.join(hls_root, folder), ignore_errors=True)

@@ -1,6 +1,8 @@
-"""The transcode queue's API (microblog's task pattern), for the web routes, the CLI and the library
-scan: queue a ladder job for a file, at most one active per file (`enqueue`); an admin's cancel and
-retry; what a changed source does to its jobs (`source_changed`).
+"""The transcode queue's API (microblog's task pattern), for the web routes, the CLI, the library
+scan and `worker.py`: queue a ladder job for a file, at most one active per file (`enqueue`); an
+admin's cancel and retry; what a changed source does to its jobs (`source_changed`); recovering the
+jobs of workers that died (`recover_dead_jobs`). Each call uses the current app's transcode queue and
+its `TranscodeSettings` (`execute.settings()`), passed on to `execute` and `recovery`.
 
 What runs inside the RQ job, and the row and folder primitives shared with it, is `execute.py`;
 retries, RQ's failure callbacks and dead-worker recovery are `recovery.py`'s (its docstring tells how
@@ -12,6 +14,7 @@ import os
 import shutil
 
 from flask import current_app
+from rq import Queue
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
@@ -19,13 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import rqjobs
 from ..models import MediaFile, TranscodeJob, utcnow
-from .execute import ACTIVE, fail, folder_name, hls_root, unpublish
-# RQ jobs queued before the split name these by their old path (mediaserver.transcode.jobs.run_transcode,
-# ...jobs.on_rq_failure): importing them here keeps such jobs runnable.
-from .execute import run_transcode  # noqa: F401
+from . import recovery
+from .execute import ACTIVE, fail, folder_name, settings, unpublish
 from .recovery import enqueue_rq, is_dead, new_rq_id, recover
-from .recovery import on_rq_failure  # noqa: F401
+
+
+def _queue() -> Queue:
+    """The current app's transcode queue (`app.task_queue`, on `MEDIASERVER_QUEUE`)."""
+    return current_app.task_queue
 
 
 def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
@@ -36,41 +42,42 @@ def enqueue(session: Session, media: MediaFile) -> TranscodeJob:
     (no new job then: asking again makes one). A running row with a fresh heartbeat is returned as it
     is, whatever Redis says. A `queued` row whose RQ job is gone is marked failed and replaced.
     Raises ValueError when the file failed to probe; needs an app context (`current_app.task_queue`);
-    raises redis.exceptions.RedisError when Redis is down.
+    raises redis.exceptions.RedisError when Redis is down (no row is then left behind).
     """
     if media.status != "ok":
         raise ValueError(f"media file {media.id} could not be read: {media.error}")
+    queue, config = _queue(), settings()
     active = session.scalar(select(TranscodeJob).where(
         TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
-    if active is not None and active.status == "running" and is_dead(active):
-        recover(session, active)
+    if active is not None and active.status == "running" and is_dead(active, config.live_stale_s):
+        recover(session, active, queue, config)
         return active
-    if active is not None and (active.status == "running" or _alive(active)):
+    if active is not None and (active.status == "running" or rqjobs.alive(queue.connection, active.rq_job_id)):
         return active
     if active is not None:
-        fail(session, active, "the worker stopped before finishing this job")
+        fail(session, active, "the worker stopped before finishing this job", config.hls_root)
     job = TranscodeJob(media_file_id=media.id, rq_job_id=new_rq_id(), status="queued")
-    session.add(job)
-    try:
-        session.commit()  # the worker must find the row
+    try:  # the row first (the worker must find it), deleted again when queueing fails
+        return rqjobs.launch(session, job,
+                             lambda: enqueue_rq(queue, job, media, len(config.retry_intervals_s), config))
     except IntegrityError:  # a concurrent request queued one first (one active job per file)
         session.rollback()
         return session.scalar(select(TranscodeJob).where(
             TranscodeJob.media_file_id == media.id, TranscodeJob.status.in_(ACTIVE)))
-    try:
-        enqueue_rq(job, media, len(current_app.config["TRANSCODE_RETRY_INTERVALS_S"]))
-    except Exception:
-        session.delete(job)
-        session.commit()
-        raise
-    return job
+
+
+def recover_dead_jobs(session: Session) -> list[TranscodeJob]:
+    """`recovery.recover_dead_jobs` with the current app's queue and settings (`worker.py` runs it
+    before working). Raises RedisError when Redis is down."""
+    return recovery.recover_dead_jobs(session, _queue(), settings())
 
 
 def cancel_active(session: Session, media: MediaFile, reason: str) -> None:
     """Mark `media`'s queued or running job failed with `reason` (its RQ job then does nothing)."""
+    hls_root = settings().hls_root
     for job in media.jobs:
         if job.status in ACTIVE:
-            fail(session, job, reason)
+            fail(session, job, reason, hls_root)
 
 
 def cancel(session: Session, job: TranscodeJob) -> None:
@@ -80,8 +87,9 @@ def cancel(session: Session, job: TranscodeJob) -> None:
     is then left as it was: Redis is asked before the row changes)."""
     if job.status not in ACTIVE:
         raise ValueError(f"job {job.id} is {job.status}, not queued or running")
+    connection = _queue().connection
     try:
-        rq_job = Job.fetch(job.rq_job_id, connection=current_app.redis)
+        rq_job = Job.fetch(job.rq_job_id, connection=connection)
     except NoSuchJobError:
         rq_job = None
     folder = job.output_dir or (folder_name(job) if job.status == "running" else None)
@@ -89,13 +97,13 @@ def cancel(session: Session, job: TranscodeJob) -> None:
     session.commit()
     try:
         if rq_job is not None and rq_job.get_status() == JobStatus.STARTED:
-            send_stop_job_command(current_app.redis, rq_job.id)
+            send_stop_job_command(connection, rq_job.id)
         elif rq_job is not None:
             rq_job.cancel()
     except (NoSuchJobError, InvalidJobOperation):
         pass
     if folder:
-        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
+        shutil.rmtree(os.path.join(settings().hls_root, folder), ignore_errors=True)
 
 
 def retry(session: Session, job: TranscodeJob) -> TranscodeJob:
@@ -110,14 +118,6 @@ def source_changed(session: Session, media: MediaFile) -> None:
     """A rescan found `media` changed: its ladder shows old content, so cancel its active job and
     delete its published ladders. (A new job is queued by the caller when auto-transcode is on.)"""
     cancel_active(session, media, "the source file changed; transcode it again")
+    hls_root = settings().hls_root
     for folder in unpublish(session, media):
-        shutil.rmtree(os.path.join(hls_root(), folder), ignore_errors=True)
-
-
-def _alive(job: TranscodeJob) -> bool:
-    """Whether a queued row still has a live RQ job behind it."""
-    try:
-        status = Job.fetch(job.rq_job_id, connection=current_app.redis).get_status()
-    except NoSuchJobError:
-        return False
-    return status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+        shutil.rmtree(os.path.join(hls_root, folder), ignore_errors=True)

@@ -1,6 +1,8 @@
-"""From a catalogued media file (its stored streams and sidecar subtitles) to what playback needs:
-the direct play / remux / transcode decision, the ladder job, and the audio and subtitle tracks with
-their menu names and RFC 5646 language tags. No I/O beyond reading the given rows."""
+"""From a media file's facts (its streams and sidecar subtitles, as `MediaFacts`) to what playback
+needs: the direct play / remux / transcode decision, the ladder job, and the audio and subtitle tracks
+with their menu names and RFC 5646 language tags. Pure: no Flask, no database, no I/O; the facts are
+built from the stored rows at the edge (`transcode/facts.py`).
+"""
 from __future__ import annotations
 
 import os
@@ -8,7 +10,6 @@ from dataclasses import dataclass
 
 from babelfish import Language, LanguageReverseError
 
-from ..models import MediaFile, Stream
 from .command import AudioOut, LadderJob
 from .decision import Decision, StreamFacts, decide, main_video, subtitle_kind
 from .ladder import SourceVideo, plan_ladder
@@ -38,18 +39,35 @@ class Track:
     path: str | None = None
 
 
-def facts(stream: Stream) -> StreamFacts:
-    """A stored stream as the pure decision sees it."""
-    return StreamFacts(index=stream.index, type=stream.type, codec=stream.codec, profile=stream.profile,
-                       level=stream.level, pix_fmt=stream.pix_fmt, field_order=stream.field_order,
-                       color_transfer=stream.color_transfer, sample_aspect_ratio=stream.sample_aspect_ratio,
-                       rotation=stream.rotation, width=stream.width, height=stream.height,
-                       attached_pic=stream.attached_pic)
+@dataclass(frozen=True)
+class SidecarFacts:
+    """A sidecar subtitle file of a video (`models.Subtitle`): `id` its row's, `path` absolute,
+    `language` ISO 639-2/B or None, `format` srt, webvtt, ass, ssa or vobsub."""
+
+    id: int
+    path: str
+    language: str | None = None
+    forced: bool = False
+    sdh: bool = False
+    format: str = "srt"
 
 
-def decision_for(media: MediaFile) -> Decision:
-    """How `media` reaches a browser (`decision.decide` on its stored facts)."""
-    return decide(media.container, [facts(s) for s in media.streams])
+@dataclass(frozen=True)
+class MediaFacts:
+    """What planning reads of a media file: `source` its absolute path, `container` ffprobe's
+    format_name, `duration_ms` in ms (None when unknown), its streams in ffprobe's order, and its
+    sidecar subtitle files."""
+
+    source: str
+    container: str | None
+    duration_ms: int | None
+    streams: tuple[StreamFacts, ...]
+    sidecars: tuple[SidecarFacts, ...] = ()
+
+
+def decision_for(media: MediaFacts) -> Decision:
+    """How `media` reaches a browser (`decision.decide` on its streams)."""
+    return decide(media.container, media.streams)
 
 
 def language_tag(code: str | None) -> str | None:
@@ -78,7 +96,7 @@ def _name(title: str | None, code: str | None, fallback: str) -> str:
     return fallback
 
 
-def audio_tracks(media: MediaFile) -> list[Track]:
+def audio_tracks(media: MediaFacts) -> list[Track]:
     """Every audio stream, in file order; the source's default flag kept (the first when none is)."""
     audios = [s for s in media.streams if s.type == "audio"]
     default = next((s for s in audios if s.is_default), audios[0] if audios else None)
@@ -87,8 +105,9 @@ def audio_tracks(media: MediaFile) -> list[Track]:
             for i, s in enumerate(audios)]
 
 
-def subtitle_tracks(media: MediaFile) -> list[Track]:
-    """Embedded subtitle streams, then sidecar files; bitmap ones are listed as not convertible."""
+def subtitle_tracks(media: MediaFacts) -> list[Track]:
+    """Embedded subtitle streams (key `s<index>`), then sidecar files (key `x<id>`, named after their
+    language, "(forced)" and "(SDH)" added); bitmap ones are listed as not convertible, with a note."""
     tracks = []
     for i, s in enumerate(s for s in media.streams if s.type == "subtitle"):
         kind = subtitle_kind(s.codec)
@@ -98,13 +117,13 @@ def subtitle_tracks(media: MediaFile) -> list[Track]:
         tracks.append(Track(key=f"s{s.index}", name=_name(s.title, s.language, f"Subtitles {i + 1}"),
                             language=language_tag(s.language), default=s.is_default, forced=s.forced,
                             convertible=kind == "text", note=note, stream_index=s.index))
-    for sub in media.subtitles:
+    for sub in media.sidecars:
         text = sub.format in ("srt", "webvtt", "ass", "ssa")
         name = _name(None, sub.language, os.path.basename(sub.path)) + (" (forced)" if sub.forced else "") + (
             " (SDH)" if sub.sdh else "")
         tracks.append(Track(key=f"x{sub.id}", name=name, language=language_tag(sub.language), forced=sub.forced,
                             convertible=text, note=None if text else f"{sub.format} is a bitmap subtitle",
-                            path=os.path.join(media.root, sub.path)))
+                            path=sub.path))
     return tracks
 
 
@@ -116,7 +135,7 @@ def constant_rate(fps: float | None) -> float | None:
     return round(nearest, 5) if abs(nearest - fps) / fps <= 0.01 else round(fps, 3)
 
 
-def video_shortfall_s(media: MediaFile, video: Stream | None) -> float | None:
+def video_shortfall_s(media: MediaFacts, video: StreamFacts | None) -> float | None:
     """How much earlier (s) the video stream ends than the longest audio stream, when by more than
     PAD_VIDEO_AFTER_S and both durations are known; else None."""
     audio_ms = max((s.duration_ms or 0 for s in media.streams if s.type == "audio"), default=0)
@@ -126,33 +145,34 @@ def video_shortfall_s(media: MediaFile, video: Stream | None) -> float | None:
     return gap_s if gap_s > PAD_VIDEO_AFTER_S else None
 
 
-def ladder_job_for(media: MediaFile, ffmpeg: str = "ffmpeg",
+def ladder_job_for(media: MediaFacts, ffmpeg: str = "ffmpeg",
                    keyframe_times_s: tuple[float, ...] | None = None) -> LadderJob:
     """The ladder for a media file: a copied top rung plus encoded lower rungs keyed to the source's
     keyframes (`keyframe_times_s`, s) when its video is browser-safe H.264 and the times are known,
-    else a full encode with the picture fixes it needs. Raises ValueError when the file has neither
-    video nor audio (callers turn it into a TranscodeError)."""
+    else a full encode with the picture fixes it needs (deinterlace, HDR tone-mapping, a constant
+    frame rate for a VFR source, the last picture held when the video ends early); every audio
+    stream becomes a rendition. Raises ValueError when the file has neither video nor audio
+    (callers turn it into a TranscodeError)."""
     decision = decision_for(media)
-    video = main_video([facts(s) for s in media.streams])
+    video = main_video(media.streams)
     audios = tuple(AudioOut(t.stream_index, f"audio_{i}") for i, t in enumerate(audio_tracks(media)))
     if video is None and not audios:
         raise ValueError("no video or audio stream to encode")
     rungs: tuple = ()
-    stored = next((s for s in media.streams if video is not None and s.index == video.index), None)
     copy = decision.copy_video or (decision.method == "direct" and video is not None)
     copy = copy and bool(keyframe_times_s)
     if video is not None:
         rungs = tuple(plan_ladder(SourceVideo(video.width, video.height, video.sample_aspect_ratio, video.rotation or 0),
-                                  copy_source=copy, source_bitrate_bps=stored.bit_rate if stored else None))
+                                  copy_source=copy, source_bitrate_bps=video.bit_rate))
     return LadderJob(
-        source=os.path.join(media.root, media.path),
+        source=media.source,
         rungs=rungs,
         video_index=video.index if video else None,
         audios=audios,
         interlaced=decision.interlaced,
         hdr=decision.hdr,
-        cfr_fps=constant_rate(stored.fps) if stored is not None and stored.is_vfr and not copy else None,
+        cfr_fps=constant_rate(video.fps) if video is not None and video.is_vfr and not copy else None,
         keyframe_times_s=keyframe_times_s if copy else None,
-        pad_video_s=None if copy else video_shortfall_s(media, stored),
+        pad_video_s=None if copy else video_shortfall_s(media, video),
         ffmpeg=ffmpeg,
     )

@@ -1,4 +1,4 @@
-"""One ladder job's work (called by `execute.run_transcode` inside an RQ job):
+"""One ladder job's work (called by `execute.run` inside an RQ job):
 
 1. read the source's keyframes (when its video can be copied) and convert its text subtitles;
 2. run the one ffmpeg process, writing EVENT playlists into `<DATA_DIR>/hls/<media id>-<job id>-<attempt>/`;
@@ -19,13 +19,15 @@ import time
 
 from sqlalchemy.orm import Session
 
+from ..config import TranscodeSettings
 from ..exceptions import TranscodeError
 from ..lifetime import die_with_parent
 from ..models import MediaFile, TranscodeJob, utcnow
 from .command import LadderJob, build_command
 from .decision import main_video
+from .facts import media_facts
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
-from .plan import Track, audio_tracks, decision_for, facts, ladder_job_for, subtitle_tracks
+from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
 from .playlist import (Rendition, SubtitleRendition, event_to_vod, render_master, segment_count,
                        subtitle_playlist)
 from .sources import extract_subtitles, keyframe_times, subtitle_cache_dir
@@ -41,40 +43,41 @@ PROGRESS_INTERVAL_S = 1.0
 SUBTITLE_DIR = "subs"
 
 
-def build_ladder(session: Session, job: TranscodeJob, config: dict, out: str) -> None:
+def build_ladder(session: Session, job: TranscodeJob, settings: TranscodeSettings, out: str) -> None:
     """Encode `job`'s media file into `out` (an empty folder named by `job.output_dir`-to-be), publish
-    it live, then finish it. `config` needs FFMPEG, FFPROBE, DATA_DIR. Raises TranscodeError for
-    undecodable input (not worth a retry); other exceptions (OSError, a timeout) may pass."""
-    media = job.media_file
-    ffmpeg, ffprobe = config["FFMPEG"], config["FFPROBE"]
+    it live, then finish it, with `settings`' ffmpeg and ffprobe (WebVTT conversions cached under its
+    data dir). Raises TranscodeError for undecodable input (not worth a retry); other exceptions
+    (OSError, a timeout) may pass."""
+    row = job.media_file
+    media = media_facts(row)
     decision = decision_for(media)
-    video = main_video([facts(s) for s in media.streams])
+    video = main_video(media.streams)
     times = None
     if video is not None and (decision.copy_video or decision.method == "direct"):
-        times = keyframe_times(os.path.join(media.root, media.path), video.index, ffprobe=ffprobe)
+        times = keyframe_times(media.source, video.index, ffprobe=settings.ffprobe)
     try:
-        ladder = ladder_job_for(media, ffmpeg, times)
+        ladder = ladder_job_for(media, settings.ffmpeg, times)
     except ValueError as exc:
         raise TranscodeError(str(exc)) from None
-    subtitles = _subtitles(media, config["DATA_DIR"], out, ffmpeg)
+    subtitles = _subtitles(row, media, settings, out)
     folder = os.path.basename(out)
     tail = _encode(session, job, ladder, out, media.duration_ms,
                    on_ready=lambda: _publish_live(session, job, ladder, media, subtitles, out, folder))
     _finish(out, ladder, media, subtitles, tail)
 
 
-def _subtitles(media: MediaFile, data_dir: str, out: str, ffmpeg: str) -> list[SubtitleRendition]:
+def _subtitles(row: MediaFile, media: MediaFacts, settings: TranscodeSettings, out: str) -> list[SubtitleRendition]:
     """Convert the text subtitles (cached per file version) into `<out>/subs/` with their playlists."""
     tracks = [t for t in subtitle_tracks(media) if t.convertible]
     if not tracks:
         return []
-    cache = subtitle_cache_dir(data_dir, media.id, f"{media.size}-{int(media.mtime)}")
-    written = extract_subtitles(tracks, os.path.join(media.root, media.path), cache, ffmpeg=ffmpeg)
+    cache = subtitle_cache_dir(settings.data_dir, row.id, f"{row.size}-{int(row.mtime)}")
+    written = extract_subtitles(tracks, media.source, cache, ffmpeg=settings.ffmpeg)
     os.makedirs(os.path.join(out, SUBTITLE_DIR), exist_ok=True)
     renditions = []
     for track in tracks:
         if track.key not in written:
-            log.warning("subtitle %s of %s could not be converted; left out", track.key, media.path)
+            log.warning("subtitle %s of %s could not be converted; left out", track.key, media.source)
             continue
         shutil.copyfile(written[track.key], os.path.join(out, SUBTITLE_DIR, f"{track.key}.vtt"))
         duration_s = (media.duration_ms or 1000) / 1000
@@ -97,7 +100,7 @@ def _ready(out: str, ladder: LadderJob) -> bool:
     return True
 
 
-def _publish_live(session: Session, job: TranscodeJob, ladder: LadderJob, media: MediaFile,
+def _publish_live(session: Session, job: TranscodeJob, ladder: LadderJob, media: MediaFacts,
                   subtitles: list[SubtitleRendition], out: str, folder: str) -> bool:
     """Write the estimated master and point the job at `folder`; False while not every rendition has
     its first segment. Estimates: each rung's cap (the copied rung's source bit rate), 128 kb/s audio."""
@@ -115,7 +118,7 @@ def _publish_live(session: Session, job: TranscodeJob, ladder: LadderJob, media:
     return True
 
 
-def _audio_renditions(media: MediaFile, ladder: LadderJob, out: str, measured: bool) -> list[Rendition]:
+def _audio_renditions(media: MediaFacts, ladder: LadderJob, out: str, measured: bool) -> list[Rendition]:
     tracks: dict[int, Track] = {t.stream_index: t for t in audio_tracks(media)}
     renditions = []
     for audio in ladder.audios:
@@ -175,7 +178,8 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
     return tail
 
 
-def _finish(out: str, ladder: LadderJob, media: MediaFile, subtitles: list[SubtitleRendition], ffmpeg_log: str) -> None:
+def _finish(out: str, ladder: LadderJob, media: MediaFacts, subtitles: list[SubtitleRendition],
+            ffmpeg_log: str) -> None:
     """Check coverage, then VOD media playlists and the measured master. Raises TranscodeError (with
     ffmpeg's log lines) when a rendition stops short of its source stream."""
     fps = ladder.cfr_fps or next((s.fps for s in media.streams if s.index == ladder.video_index), None)

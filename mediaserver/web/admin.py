@@ -2,12 +2,13 @@
 started from the browser with live progress."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import settings
 from ..db import get_db
-from ..library_scan import enqueue_scan, forget_roots
+from ..library import prefs
+from ..library.scan import forget_roots
+from ..library.scan_runs import enqueue_scan
 from ..models import ScanRun
 from .auth import admin_required
 from .errors import error_response
@@ -19,36 +20,36 @@ bp = Blueprint("admin", __name__)
 @admin_required
 def settings_page():
     """GET: the settings form; POST: save it (admins only, 403 otherwise). Bad values are flashed."""
-    db = get_db()
+    db, defaults = get_db(), prefs.settings()
     if request.method == "POST":
         form = request.form
         try:  # every field is checked before anything is stored: a bad value saves nothing
-            roots = settings.check_library_roots(form["library_roots"].splitlines()) \
+            roots = prefs.check_library_roots(form["library_roots"].splitlines()) \
                 if "library_roots" in form else None
-            key = None if form.get("clear_tmdb_key") else settings.check_tmdb_api_key(form.get("tmdb_api_key"))
+            key = None if form.get("clear_tmdb_key") else prefs.check_tmdb_api_key(form.get("tmdb_api_key"), defaults)
         except ValueError as exc:
             flash(f"Not saved: {exc}.")
             return redirect(url_for("admin.settings_page"))
         removed = 0
         if roots is not None:
-            before = settings.library_roots(db)
-            settings.set_library_roots(db, roots)
-            removed = forget_roots(db, [r for r in before if r not in settings.library_roots(db)])
+            before = prefs.library_roots(db, defaults)
+            prefs.set_library_roots(db, roots)
+            removed = forget_roots(db, [r for r in before if r not in prefs.library_roots(db, defaults)])
         if form.get("clear_tmdb_key"):
-            settings.set_tmdb_api_key(db, None)
+            prefs.set_tmdb_api_key(db, None)
         elif key:
-            settings.set_tmdb_api_key(db, key)
+            prefs.set_tmdb_api_key(db, key)
         if "settings_form" in form:  # an unchecked box sends nothing: only the full form turns it off
-            settings.set_auto_transcode(db, form.get("auto_transcode") == "on")
+            prefs.set_auto_transcode(db, form.get("auto_transcode") == "on")
         flash("Settings saved." if roots != [] else
               "Settings saved. No library folder is set: MEDIASERVER_LIBRARY applies again.")
         if removed:
             flash(f"{removed} file(s) of the removed folder(s) left the catalog (the files themselves are untouched).")
         return redirect(url_for("admin.settings_page"))
     latest = db.scalar(select(ScanRun).order_by(ScanRun.id.desc()).limit(1))
-    return render_template("settings.html", auto_transcode=settings.auto_transcode(db),
-                           library_roots=settings.library_roots(db),
-                           tmdb_key_set=settings.tmdb_api_key(db) is not None,
+    return render_template("settings.html", auto_transcode=prefs.auto_transcode(db, defaults),
+                           library_roots=prefs.library_roots(db, defaults),
+                           tmdb_key_set=prefs.tmdb_api_key(db, defaults) is not None,
                            latest_scan=latest.to_json() if latest else None)
 
 
@@ -57,7 +58,7 @@ def settings_page():
 def api_start_scan():
     """Queue a scan of the whole library: 202 `{"scan_id", "status"}` (an active scan is reused);
     503 when the job queue is unreachable (errors.py's RedisError handler; no scan row is kept)."""
-    run = enqueue_scan(get_db(), g.user.id)
+    run = enqueue_scan(get_db(), current_app.scan_queue, g.user.id)
     return {"scan_id": run.id, "status": run.status}, 202
 
 

@@ -1,62 +1,23 @@
-"""Accounts: login/logout (pages and JSON), first-run admin set-up, `flask users create`.
+"""Sign-in: login/logout (pages and JSON), first-run admin set-up, `login_required`/`admin_required`.
 
-Passwords are hashed with werkzeug (`generate_password_hash`, scrypt by default). The session cookie
-holds the user id, signed with SECRET_KEY.
+The session cookie holds the user id, signed with SECRET_KEY; accounts and passwords are `accounts.py`'s.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 
-import click
-from flask.cli import AppGroup
 from flask import (Blueprint, Flask, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..accounts import authenticate, create_user, has_users
 from ..db import get_db
 from ..models import User
 from . import ratelimit
 from .errors import error_response
 
 bp = Blueprint("auth", __name__)
-
-USERNAME_MAX = 64  # the users.username column's length
-PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8 characters for a chosen password
-
-
-def create_user(username: str, password: str, is_admin: bool = False) -> User:
-    """Add a user. Raises ValueError for a bad name or a short password, or a taken name."""
-    username = username.strip()
-    if not username or len(username) > USERNAME_MAX:
-        raise ValueError(f"the user name must be 1 to {USERNAME_MAX} characters")
-    if len(password) < PASSWORD_MIN:
-        raise ValueError(f"the password must be at least {PASSWORD_MIN} characters")
-    db = get_db()
-    user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin)
-    db.add(user)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        raise ValueError(f"the user name {username!r} is taken") from None
-    return user
-
-
-def authenticate(username: str, password: str) -> User | None:
-    """The user whose name and password match, or None."""
-    user = get_db().scalar(select(User).where(User.username == username))
-    if user is None or not check_password_hash(user.password_hash, password):
-        return None
-    return user
-
-
-def has_users() -> bool:
-    """Whether any account exists (no account: the set-up page is offered)."""
-    return bool(get_db().scalar(select(func.count()).select_from(User)))
 
 
 def login_required(view):
@@ -102,7 +63,7 @@ def _login_slot(username: str) -> ratelimit.Slot:
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("catalog.grid_movies")
+    return url_for("titles.grid_movies")
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -151,7 +112,7 @@ def setup():
             else:
                 session.clear()
                 session["user_id"] = user.id
-                return redirect(url_for("catalog.grid_movies"))
+                return redirect(url_for("titles.grid_movies"))
     return render_template("setup.html")
 
 
@@ -198,25 +159,6 @@ def api_me():
     return {"user": g.user.to_json()}
 
 
-users_cli = AppGroup("users", help="Manage accounts.")
-
-
-
-@users_cli.command("create")
-@click.argument("name")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help=f"At least {PASSWORD_MIN} characters; prompted for when left out.")
-@click.option("--admin", is_flag=True, help="May change settings and start scans.")
-def create_user_command(name: str, password: str, admin: bool) -> None:
-    """Create the account NAME."""
-    try:
-        user = create_user(name, password, admin)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"created {'admin ' if user.is_admin else ''}user {user.username!r} (id {user.id})")
-
-
 def init_app(app: Flask) -> None:
-    """Register the auth blueprint and `flask users`."""
+    """Register the auth blueprint."""
     app.register_blueprint(bp)
-    app.cli.add_command(users_cli)

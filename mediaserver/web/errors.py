@@ -1,14 +1,27 @@
-"""JSON errors for `/api/...` and `/hls/...`, HTML pages elsewhere; never a stack trace (microblog's errors)."""
+"""JSON errors for `/api/...` and `/hls/...`, HTML pages elsewhere; never a stack trace (microblog's errors).
+
+Also the net under the routes: a value the database refuses (DataError: 400), Redis down (503 with
+Retry-After), a refused party request (`party.access.PartyError`: its reason code mapped to a status
+by PARTY_STATUSES), anything unexpected (500, the session rolled back).
+"""
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from redis.exceptions import LockError, RedisError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..db import close_db
+from ..party.access import PartyError
+
 log = logging.getLogger("mediaserver.web")
+
+#: `PartyError.code` -> HTTP status: a malformed request, no credential, a credential that does not
+#: grant this party, no such party (or it ended), a title that cannot be played.
+PARTY_STATUSES = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not_found": 404, "conflict": 409}
 
 #: What a request that needs Redis (the job queues, watch parties) answers while Redis is down: 503
 #: with this message and `Retry-After: REDIS_RETRY_AFTER_S`. The library, sign-in and published
@@ -52,11 +65,34 @@ def unavailable(message: str, retry_after_s: int = REDIS_RETRY_AFTER_S):
     return response
 
 
+def party_status(exc: PartyError) -> int:
+    """The HTTP status of a refused party request (PARTY_STATUSES; 400 for a code it does not know)."""
+    return PARTY_STATUSES.get(exc.code, 400)
+
+
+def _handle_party(exc: PartyError):
+    status = party_status(exc)
+    if wants_json():
+        return error_response(status, str(exc))
+    return render_template("error.html", status=status, message=str(exc)), status
+
+
+def _handle_data_error(exc: DataError):
+    """A value the database refuses to hold or compare (past a column's range or length, a NUL in
+    text): PostgreSQL raises DataError where SQLite stores or finds nothing. Routes check what they
+    read; this is the net under them: a 400 that says so (the request's session rolled back), never a 500."""
+    close_db()
+    log.warning("value refused by the database on %s %s: %s", request.method, request.path,
+                str(exc.orig or exc).splitlines()[0])
+    message = "a value in the request is one the database cannot hold (out of range, too long, or a NUL character)"
+    if wants_json():
+        return error_response(400, message)
+    return render_template("error.html", status=400, message=message), 400
+
+
 def _handle_redis(exc: RedisError):
     """Redis down (refused, timed out, reset) or refusing: 503, the request's session rolled back so
     that nothing it half wrote is kept (routes write their rows after, or undo them on, Redis's answer)."""
-    from ..db import close_db
-
     close_db()
     if isinstance(exc, LockError):
         return unavailable(PARTY_BUSY, 1)
@@ -65,8 +101,6 @@ def _handle_redis(exc: RedisError):
 
 
 def _handle_unexpected(exc: Exception):
-    from ..db import close_db
-
     log.exception("unhandled error on %s %s", request.method, request.path)
     close_db()  # rolls back the request's session
     if wants_json():
@@ -75,7 +109,11 @@ def _handle_unexpected(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
-    """Register the error handlers (every HTTP error, a 503 for Redis down, and a 500 for anything unexpected)."""
+    """Register the error handlers: every HTTP error, a 400 for values the database refuses, a refused
+    party request, a 503 for Redis down, and a 500 for anything unexpected (Flask picks the handler of
+    the closest class)."""
     app.register_error_handler(HTTPException, _handle_http)
-    app.register_error_handler(RedisError, _handle_redis)  # before Exception: Flask picks the closest class
+    app.register_error_handler(DataError, _handle_data_error)
+    app.register_error_handler(PartyError, _handle_party)
+    app.register_error_handler(RedisError, _handle_redis)
     app.register_error_handler(Exception, _handle_unexpected)

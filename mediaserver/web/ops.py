@@ -14,16 +14,21 @@ import tempfile
 import time
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
+from prometheus_client.core import GaugeMetricFamily
 from redis import Redis
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from .. import metrics
+from ..models import TranscodeJob
+from ..party import store
 from ..party.access import PartyError
-from .errors import error_response
-from .parties import _member as party_member
+from ..party.model import BUFFERING, LOADING, OFFLINE, READY
+from .errors import error_response, party_status
+from .parties import party_member
 
 log = logging.getLogger("mediaserver.web")
+metrics_log = logging.getLogger("mediaserver.metrics")
 bp = Blueprint("ops", __name__)
 
 #: Redis and the ffmpeg programs each get this long (s) to answer a health check.
@@ -33,6 +38,8 @@ HEALTH_TIMEOUT_S = 2
 FFMPEG_CHECK_CACHE_S = 10
 #: A player's error message is kept (in the log) up to this many characters.
 MESSAGE_MAX_CHARS = 500
+MEMBER_STATUSES = (LOADING, READY, BUFFERING, OFFLINE)
+QUEUE_STATUSES = ("queued", "running")
 
 
 @bp.get("/metrics")
@@ -137,7 +144,7 @@ def playback_error():
         try:
             _row, member = party_member(party)
         except PartyError as exc:
-            return error_response(exc.status, str(exc))
+            return error_response(party_status(exc), str(exc))
         reporter = f"u{member.user_id}" if member.user_id is not None else f"g{member.id}"
     elif g.get("user") is not None:
         reporter = f"u{g.user.id}"
@@ -148,6 +155,62 @@ def playback_error():
                                                "member": reporter, "party": party,
                                                "detail": (message or "")[:MESSAGE_MAX_CHARS]})
     return "", 204
+
+
+class StateCollector:
+    """Gauges of shared state, read when scraped: the transcode queue (database) and running parties
+    (Redis `mediaserver:parties:active` and each party's state). A source that cannot be read is left
+    out of the scrape, and `mediaserver_metrics_source_up{source}` says 0."""
+
+    def __init__(self, sessionmaker, redis) -> None:
+        self.sessionmaker, self.redis = sessionmaker, redis
+
+    def collect(self):
+        up = GaugeMetricFamily("mediaserver_metrics_source_up",
+                               "Whether this scrape could read the source (1) or not (0).", labels=["source"])
+        try:
+            depth = self._queue_depth()
+        except Exception as exc:  # noqa: BLE001 - a scrape reports what it can
+            metrics_log.warning("metrics: cannot read the transcode queue from the database: %s", exc)
+            up.add_metric(["database"], 0)
+        else:
+            up.add_metric(["database"], 1)
+            yield depth
+        try:
+            families = self._parties()
+        except Exception as exc:  # noqa: BLE001
+            metrics_log.warning("metrics: cannot read the parties from Redis: %s", exc)
+            up.add_metric(["redis"], 0)
+        else:
+            up.add_metric(["redis"], 1)
+            yield from families
+        yield up
+
+    def _queue_depth(self) -> GaugeMetricFamily:
+        with self.sessionmaker() as session:
+            counts = dict(session.execute(select(TranscodeJob.status, func.count()).where(
+                TranscodeJob.status.in_(QUEUE_STATUSES)).group_by(TranscodeJob.status)).all())
+        gauge = GaugeMetricFamily("mediaserver_transcode_queue_depth",
+                                  "Transcode jobs waiting for a worker (queued) or at work (running).",
+                                  labels=["status"])
+        for status in QUEUE_STATUSES:
+            gauge.add_metric([status], counts.get(status, 0))
+        return gauge
+
+    def _parties(self) -> list[GaugeMetricFamily]:
+        running, members = 0, dict.fromkeys(MEMBER_STATUSES, 0)
+        for party in store.states(self.redis, store.active_ids(self.redis)):
+            if party is None or party.ended_ms is not None:  # expired (the timers drop it from the set), ended
+                continue
+            running += 1
+            for member in party.members.values():
+                members[member.status] = members.get(member.status, 0) + 1
+        parties = GaugeMetricFamily("mediaserver_parties_active", "Watch parties running.", value=running)
+        gauge = GaugeMetricFamily("mediaserver_party_members", "Members of running watch parties, by status.",
+                                  labels=["status"])
+        for status, count in members.items():
+            gauge.add_metric([status], count)
+        return [parties, gauge]
 
 
 def _start_timer() -> None:
@@ -167,8 +230,7 @@ def init_app(app: Flask) -> None:
     other `before_request` hook, and its `after_request` sees the final response)."""
     app.extensions["probe_redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=HEALTH_TIMEOUT_S,
                                                    socket_timeout=HEALTH_TIMEOUT_S)
-    app.extensions["metrics_state"] = metrics.StateCollector(app.extensions["sessionmaker"],
-                                                             app.extensions["probe_redis"])
+    app.extensions["metrics_state"] = StateCollector(app.extensions["sessionmaker"], app.extensions["probe_redis"])
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(bp)

@@ -1,5 +1,5 @@
 """Watch parties over HTTP: create, read, join as a guest, end; the invite/party page and its QR code;
-the party's playback URLs for its members. The live timeline runs over Socket.IO (`party/events.py`).
+the party's playback URLs for its members. The live timeline runs over Socket.IO (`party_socket.py`).
 
 A guest joins with a display name and no account: `POST /api/parties/<code>/join` answers a signed
 token scoped to that party and sets it as the cookie `party_<code>`; the token works for that party's
@@ -15,13 +15,13 @@ from flask import Blueprint, Flask, current_app, g, jsonify, render_template, re
 from sqlalchemy import select
 
 from ..db import get_db
-from ..models import MediaFile
+from ..models import MediaFile, Participant, WatchSession
 from ..party import access, queue, state, store
-from ..party.events import NAMESPACE, PartyNamespace, room, socket_error
-from ..party.records import Participant, WatchSession
-from . import ratelimit
+from ..titles import title_of
+from . import party_socket, ratelimit
 from .auth import login_required
 from .errors import error_response
+from .party_socket import NAMESPACE, room
 from .playback import playback_info
 
 bp = Blueprint("parties", __name__)
@@ -43,7 +43,7 @@ def _token(code: str) -> str | None:
     return request.cookies.get(_cookie_name(code))
 
 
-def _member(code: str) -> tuple[WatchSession, Participant]:
+def party_member(code: str) -> tuple[WatchSession, Participant]:
     """The party and the participant making this request; PartyError otherwise."""
     db = get_db()
     row = access.find(db, code)
@@ -61,13 +61,6 @@ def _party_json(row: WatchSession) -> dict:
                                                                            _external=True),
             "queue": queue.view(party) if party else {"items": [], "requests": []},
             "created_at": row.created_at.isoformat()}
-
-
-@bp.errorhandler(access.PartyError)
-def _party_error(exc: access.PartyError):
-    if request.path.startswith("/api/"):
-        return error_response(exc.status, str(exc))
-    return render_template("error.html", status=exc.status, message=str(exc)), exc.status
 
 
 @bp.post("/api/parties")
@@ -91,7 +84,7 @@ def create():
 @bp.get("/api/parties/<code>")
 def read(code: str):
     """The party's live state (members only: a guest token or a logged-in user)."""
-    row, _member_row = _member(code)
+    row, _member_row = party_member(code)
     return jsonify(_party_json(row))
 
 
@@ -129,9 +122,9 @@ def end(code: str):
     log.info("party %s ended", row.id, extra={"party_id": row.id, "event": "end", "member": f"u{g.user.id}"})
     party = store.load(current_app.redis, db, row.id)
     if party is not None:
-        current_app.socketio.emit("state", state.view(party, store.now_ms()), to=room(row.id), namespace="/party")
+        current_app.socketio.emit("state", state.view(party, store.now_ms()), to=room(row.id), namespace=NAMESPACE)
     current_app.socketio.emit("error", {"message": "the host ended the party"}, to=room(row.id),
-                              namespace="/party")
+                              namespace=NAMESPACE)
     return jsonify(id=row.id, code=row.code, ended=True)
 
 
@@ -139,7 +132,7 @@ def end(code: str):
 def playback(code: str):
     """How this member plays the party's title (`?media_file_id=` a queued one): the shape of
     `/api/media-files/<id>/playback`; a guest's stream URLs are scoped to the party."""
-    row, member = _member(code)
+    row, member = party_member(code)
     wanted = row.media_file_id
     if "media_file_id" in request.args:
         wanted = request.args.get("media_file_id", type=int)
@@ -161,12 +154,12 @@ def playback(code: str):
 def titles(code: str):
     """Titles a member can add or request: `{"items": [{"media_file_id", "title", "duration_ms"}]}`,
     filtered by `q` (case-insensitive, in the title or path), at most 50."""
-    _member(code)
+    party_member(code)
     q = (request.args.get("q") or "").strip().lower()
     db = get_db()
     items = []
     for media in db.scalars(select(MediaFile).where(MediaFile.status == "ok").order_by(MediaFile.path)):
-        title = access.title_of(media)
+        title = title_of(media)
         if not q or q in title.lower() or q in media.path.lower():
             items.append({"media_file_id": media.id, "title": title, "duration_ms": media.duration_ms})
             if len(items) >= MAX_TITLES:
@@ -181,7 +174,7 @@ def page(code: str):
     row = access.find(db, code)
     media = db.get(MediaFile, row.media_file_id) if row.media_file_id else None
     info = {"id": row.id, "code": row.code, "invite_url": url_for("parties.page", code=row.code, _external=True),
-            "title": access.title_of(media) if media else ""}
+            "title": title_of(media) if media else ""}
     qr_url = url_for("parties.qr", code=row.code)
     token = request.cookies.get(_cookie_name(row.code))
     try:
@@ -205,7 +198,6 @@ def qr(code: str):
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, and the `/party` Socket.IO namespace with its error handler on `app.socketio`."""
+    """Register the blueprint, and the `/party` Socket.IO namespace (`party_socket.py`)."""
     app.register_blueprint(bp)
-    app.socketio.on_namespace(PartyNamespace(app))
-    app.socketio.on_error(NAMESPACE)(socket_error)
+    party_socket.init_app(app)

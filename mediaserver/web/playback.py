@@ -23,17 +23,19 @@ from sqlalchemy import bindparam, select
 from werkzeug.security import safe_join
 
 from .. import tokens
+from ..config import TranscodeSettings
 from ..db import get_db
 from ..exceptions import TokenError, TokenExpired
 from ..models import MediaFile, PlaybackPosition, User, utcnow
 from ..party import access
 from ..transcode import jobs, recovery
 from ..transcode.decision import DIRECT
+from ..transcode.facts import media_facts
 from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
 from ..transcode.sources import extract_subtitles, subtitle_cache_dir
 from .auth import login_required
 from .errors import error_response
-from .library import get_media_or_404, media_json
+from .files import get_media_or_404, media_json
 
 bp = Blueprint("playback", __name__)
 
@@ -64,7 +66,8 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
     """(HTTP status, body) of `GET /api/media-files/<id>/playback`; queues a ladder job when the file
     needs one and has none. 409 while nothing is playable yet (the body says why and how far along).
     A party guest has no `user_id`: its stream token names `party_id` instead (and no resume point)."""
-    decision = decision_for(media) if media.status == "ok" else None
+    facts = media_facts(media)
+    decision = decision_for(facts) if media.status == "ok" else None
     position = get_db().get(PlaybackPosition, (user_id, media.id)) if user_id is not None else None
     body = {"media_file_id": media.id, "method": decision.method if decision else None,
             "reasons": list(decision.reasons) if decision else [], "kind": None, "url": None,
@@ -75,8 +78,8 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
         return 409, {"error": "Conflict", "message": f"this file cannot be played: {media.error}", **body}
     token, grant = _grant(media.id, user_id, party_id)
     body.update(grant)
-    body["audio"] = [_track_json(t) for t in audio_tracks(media)]
-    subtitles = subtitle_tracks(media)
+    body["audio"] = [_track_json(t) for t in audio_tracks(facts)]
+    subtitles = subtitle_tracks(facts)
     latest = media.latest_job
     if latest is not None and latest.status == "failed" and media.playable_job is None:
         # e.g. a file that probes fine but whose decoding stops half way: say so rather than serve it
@@ -148,9 +151,13 @@ def _served_job(media: MediaFile):
     job = media.playable_job
     if job is not None and job.status == "running":
         beat = job.heartbeat_at or job.started_at
-        if beat is None or (utcnow() - recovery.aware(beat)).total_seconds() > current_app.config["LIVE_STALE_S"]:
+        if beat is None or (utcnow() - recovery.aware(beat)).total_seconds() > _transcode_settings().live_stale_s:
             return media.ready_job
     return job
+
+
+def _transcode_settings() -> TranscodeSettings:
+    return TranscodeSettings.from_config(current_app.config)
 
 
 def _check_token(media_id: int, token: str):
@@ -267,7 +274,7 @@ def _served_folder(media_id: int) -> str | None:
     job = _served_job(get_media_or_404(media_id))
     if job is None:
         return None
-    folder = os.path.join(jobs.hls_root(), job.output_dir)
+    folder = os.path.join(_transcode_settings().hls_root, job.output_dir)
     cache[media_id] = (folder, now + SERVED_FOLDER_TTL_S)
     return folder
 
@@ -279,7 +286,7 @@ def direct_file(media_id: int, token: str, name: str):
     if denied is not None:
         return denied
     media = get_media_or_404(media_id)
-    if media.status != "ok" or decision_for(media).method != DIRECT:
+    if media.status != "ok" or decision_for(media_facts(media)).method != DIRECT:
         return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
     return _send_inside(media.root, media.path, 0)
 
@@ -291,7 +298,7 @@ def direct_subtitle(media_id: int, token: str, key: str):
     if denied is not None:
         return denied
     media = get_media_or_404(media_id)
-    track = next((t for t in subtitle_tracks(media) if t.key == key), None)
+    track = next((t for t in subtitle_tracks(media_facts(media)) if t.key == key), None)
     if track is None or not track.convertible:
         return error_response(404, f"media file {media_id} has no text subtitle {key!r}")
     # like the file itself (direct_file), a subtitle is read only from inside the title's library folder
@@ -317,7 +324,7 @@ def hls_without_token(rest: str):
 def watch(media_id: int):
     """The player page."""
     media = get_media_or_404(media_id)
-    poster = url_for("catalog.frame", media_id=media.id) if any(
+    poster = url_for("titles.frame", media_id=media.id) if any(
         s.type == "video" and not s.attached_pic for s in media.streams) else None
     return render_template("player.html", media=media, info=media_json(media), poster=poster)
 

@@ -15,7 +15,7 @@ from ..models import TranscodeJob
 from ..transcode import jobs
 from .auth import admin_required, login_required
 from .errors import error_response
-from .library import int_arg
+from .pagination import int_arg
 
 bp = Blueprint("transcodes", __name__)
 

@@ -1,6 +1,7 @@
 // Admin "fix match" on a movie or show page: search TMDB, pick a candidate or type an id.
-(function () {
-  "use strict";
+import { csrfFetch } from "./csrf.js";
+
+function init() {
   const box = document.querySelector(".fix-match");
   if (!box) return;
   const status = box.querySelector(".fix-status");
@@ -44,4 +45,6 @@
     if (/^\d+$/.test(id)) apply(id); else status.textContent = "A TMDB id is a number.";
   });
   list.addEventListener("click", (e) => { const b = e.target.closest("button.pick"); if (b) apply(b.dataset.tmdb); });
-})();
+}
+
+init();

@@ -2,9 +2,7 @@
 // overlay over the video (#overlay) where incoming messages and reactions float for a few seconds.
 // Sends `chat {text}` and `react {emoji}`; receives `chat {member_id, name, text, system, server_ms}`
 // and `react {member_id, name, emoji}`. System messages ("X is now the host") also go to the notice.
-"use strict";
-
-class PartyChat {
+export class PartyChat {
   // ctx: {socket, meId() -> id, notice(text)}
   constructor(ctx) {
     this.ctx = ctx;
@@ -78,5 +76,3 @@ class PartyChat {
 
 PartyChat.KEEP = 200;
 PartyChat.FLOAT_MS = 5000;
-
-window.PartyChat = PartyChat;

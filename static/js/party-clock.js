@@ -17,9 +17,7 @@
 // direction much slower than the other, e.g. a long-poll response held back while requests go out at
 // once), the middle of the interval they allow replaces it. Until the first pong, the tightest
 // "sent before received" bound stands in.
-"use strict";
-
-class PartyClock {
+export class PartyClock {
   constructor(socket, canSend) {
     this.socket = socket;
     this.canSend = canSend || (() => socket.connected);
@@ -88,5 +86,3 @@ class PartyClock {
 }
 
 Object.assign(PartyClock, { BURST: 5, SPACING_MS: 100, TAIL: 3, TAIL_SPACING_MS: 1000, KEEP: 8, WINDOW_MS: 60000 });
-
-window.PartyClock = PartyClock;

@@ -9,13 +9,17 @@
 // The page calls media.load(mediaFileId, startMs) when the room's title changes; onAttached(id) says
 // the video now holds that title (the sync engine then puts it on the room's timeline); media.retryNow()
 // cuts short the wait of a failed load (back online, socket reconnected).
-"use strict";
+// The menus, tracks, token rewrite and renewal timer are player-core.js's, shared with player.js.
+import {
+  chooseSubtitles, errorKind, followHls, listUnconvertible, option, reportPlaybackError, scheduleRenewal,
+  showFileTracks, tokenOf, tokenRewriter,
+} from "./player-core.js";
 
-class PartyMedia {
+export class PartyMedia {
   constructor(video, { playbackUrl, party, quality, audio, subtitles, say, onAttached }) {
     this.video = video;
     this.playbackUrl = playbackUrl;
-    this.party = party;  // the invite code: a guest's error reports name it (tracks.js reportPlaybackError)
+    this.party = party;  // the invite code: a guest's error reports name it (reportPlaybackError)
     this.menus = { quality, audio, subtitles };
     this.say = say || (() => {});
     this.onAttached = onAttached || (() => {});
@@ -30,7 +34,7 @@ class PartyMedia {
     this.lastReattach = 0;
     quality.addEventListener("change", () => { if (this.hls) this.hls.currentLevel = Number(quality.value); });
     audio.addEventListener("change", () => { if (this.hls) this.hls.audioTrack = Number(audio.value); });
-    subtitles.addEventListener("change", () => this.chooseSubtitles(Number(subtitles.value)));
+    subtitles.addEventListener("change", () => chooseSubtitles(this.video, this.hls, Number(subtitles.value)));
     video.addEventListener("error", () => this.onVideoError());
   }
 
@@ -86,16 +90,11 @@ class PartyMedia {
     this.attach(body, generation);
   }
 
-  tokenOf(url) {
-    const match = String(url || "").match(PartyMedia.TOKEN_PATH);
-    return match ? match[0] : null;
-  }
-
   attach(body, generation) {
-    this.token = this.tokenOf(body.url);
+    this.token = tokenOf(body.url);
     this.kind = body.kind;
     this.scheduleRenewal(body.ttl_s || 60, generation);
-    this.listUnconvertible(body);
+    listUnconvertible(body.subtitles);
     this.say(body.method === "direct" ? "Direct play" : body.status === "live" ? "Playing while it is prepared" : "");
     if (body.kind === "file") {
       this.playFile(body);
@@ -113,13 +112,13 @@ class PartyMedia {
 
   scheduleRenewal(ttlS, generation) {
     clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(async () => {
+    this.renewTimer = scheduleRenewal(ttlS, async () => {
       if (generation !== this.generation) return;
       try {
         const { ok, body } = await this.fetchPlayback();
         if (generation !== this.generation) return;
         if (ok && body.media_file_id === this.wanted && body.url) {
-          this.token = this.tokenOf(body.url) || this.token;
+          this.token = tokenOf(body.url) || this.token;
           this.scheduleRenewal(body.ttl_s || 60, generation);
         } else if (ok) {
           this.scheduleRenewal(5, generation);  // another title now: the room's state will reload us
@@ -130,7 +129,7 @@ class PartyMedia {
         this.say("Could not renew the stream: " + e.message);
         this.scheduleRenewal(5, generation);
       }
-    }, Math.max(1000, ttlS * 800));
+    });
   }
 
   teardown() {
@@ -146,81 +145,17 @@ class PartyMedia {
       menu.closest("label").hidden = true;
     }
     this.menus.quality.innerHTML = "";
-    this.option(this.menus.quality, -1, "Auto", true);
+    option(this.menus.quality, -1, "Auto", true);
     this.menus.quality.closest("label").hidden = false;
     const note = document.getElementById("tracks-note");
     if (note) note.textContent = "";
   }
 
-  option(menu, value, text, selected) {
-    const item = document.createElement("option");
-    item.value = String(value);
-    item.textContent = text;
-    item.selected = Boolean(selected);
-    menu.appendChild(item);
-  }
-
-  listUnconvertible(body) {
-    const bitmap = (body.subtitles || []).filter((t) => !t.convertible);
-    const note = document.getElementById("tracks-note");
-    if (note && bitmap.length) {
-      note.textContent = "Not shown: " + bitmap.map((t) => t.name + " (" + (t.note || "not convertible") + ")").join("; ");
-    }
-  }
-
-  fillLevels() {
-    const quality = this.menus.quality;
-    quality.innerHTML = "";
-    this.option(quality, -1, "Auto", true);
-    // hls.js orders levels by ascending bit rate; the menu lists the tallest first.
-    this.hls.levels.map((level, i) => [level, i]).reverse().forEach(([level, i]) => {
-      this.option(quality, i, (level.height ? level.height + "p" : "Audio") + " (" + Math.round(level.bitrate / 1000) + " kb/s)");
-    });
-  }
-
-  fillAudio() {
-    const menu = this.menus.audio;
-    menu.innerHTML = "";
-    this.hls.audioTracks.forEach((track, i) => this.option(menu, i, track.name + (track.lang ? " [" + track.lang + "]" : ""),
-                                                           i === this.hls.audioTrack));
-    menu.closest("label").hidden = this.hls.audioTracks.length < 2;
-  }
-
-  fillSubtitles(tracks, current) {
-    const menu = this.menus.subtitles;
-    menu.innerHTML = "";
-    this.option(menu, -1, "Off", current === -1);
-    tracks.forEach((track, i) => this.option(menu, i, track.name, i === current));
-    menu.closest("label").hidden = tracks.length === 0;
-  }
-
-  chooseSubtitles(index) {
-    if (this.hls) {
-      this.hls.subtitleTrack = index;
-      this.hls.subtitleDisplay = index >= 0;
-    } else {
-      Array.from(this.video.textTracks).forEach((t, i) => { t.mode = i === index ? "showing" : "hidden"; });
-    }
-  }
-
   playHls(body) {
-    const hls = new Hls({
-      startPosition: Math.max(0, this.startMs() / 1000),
-      xhrSetup: (xhr, url) => {
-        const fresh = this.token ? url.replace(PartyMedia.TOKEN_PATH, this.token) : url;
-        if (fresh !== url) xhr.open("GET", fresh, true);
-      },
-    });
+    const hls = new Hls({ startPosition: Math.max(0, this.startMs() / 1000), xhrSetup: tokenRewriter(() => this.token) });
     this.hls = hls;
     let recoveries = 0;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => this.fillLevels());
-    hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
-      const level = hls.levels[data.level];
-      if (level && level.height) this.say((hls.autoLevelEnabled ? "Auto: " : "") + level.height + "p");
-    });
-    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => this.fillAudio());
-    hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => this.fillAudio());
-    hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => this.fillSubtitles(hls.subtitleTracks, hls.subtitleTrack));
+    followHls(hls, this.menus, this.say);
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;
       this.report(errorKind(data), data.details);
@@ -236,12 +171,8 @@ class PartyMedia {
   }
 
   playFile(body) {
-    const v = this.video;
-    this.menus.quality.closest("label").hidden = true;
-    this.menus.audio.closest("label").hidden = true;
-    const usable = addTextTracks(v, body.subtitles);  // tracks.js
-    this.fillSubtitles(usable, usable.length && usable[0].default ? 0 : -1);
-    v.src = body.url;
+    showFileTracks(this.video, this.menus, body.subtitles);
+    this.video.src = body.url;
   }
 
   onVideoError() {
@@ -260,10 +191,6 @@ class PartyMedia {
   }
 
   report(kind, message) {
-    reportPlaybackError({ media_file_id: this.wanted, kind, message, party: this.party });  // tracks.js
+    reportPlaybackError({ media_file_id: this.wanted, kind, message, party: this.party });
   }
 }
-
-PartyMedia.TOKEN_PATH = /\/(hls|media)\/(\d+)\/[^/]+\//;
-
-window.PartyMedia = PartyMedia;

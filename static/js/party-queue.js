@@ -3,9 +3,7 @@
 // payload, member_id, reason}`. The host and cohosts edit the queue directly (queue_add, queue_remove,
 // queue_move, skip, decide); a guest's "Add" sends `request {kind: "add", payload: {media_file_id}}` and
 // sees its requests' outcome. Titles come from GET /api/parties/<code>/titles?q=...
-"use strict";
-
-class PartyQueue {
+export class PartyQueue {
   // ctx: {socket, titlesUrl, role() -> "host"|"cohost"|"guest", canControl() -> bool, meId() -> id,
   //       memberName(id) -> name, notice(text)}
   constructor(ctx) {
@@ -200,5 +198,3 @@ class PartyQueue {
     return h ? h + ":" + String(m).padStart(2, "0") + ":" + ss : m + ":" + ss;
   }
 }
-
-window.PartyQueue = PartyQueue;

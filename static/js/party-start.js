@@ -1,7 +1,8 @@
 // "Start a watch party" on the player page: POST /api/parties {media_file_id}, then open the party
 // page (its invite link and QR code are there). docs/PARTY.md.
-(function () {
-  "use strict";
+import { csrfFetch } from "./csrf.js";
+
+function init() {
   const button = document.getElementById("start-party");
   const error = document.getElementById("start-party-error");
   if (!button) return;
@@ -19,4 +20,6 @@
       button.disabled = false;
     }
   });
-})();
+}
+
+init();

@@ -1,5 +1,5 @@
-// Watch-party sync engine: keeps this member's <video> on the room's shared timeline.
-// Needs party-clock.js (PartyClock) loaded first.
+// Watch-party sync engine: keeps this member's <video> on the room's shared timeline, carrying out the
+// pure rules of sync-rules.js (the room's position, drift correction) with the clock of party-clock.js.
 //
 //   const engine = new PartySync(video, socket, {onState, onDriftReport, onRejected, onMuted, onNotice});
 //   engine.joined(ack)          after each successful `join` ack (also after a reconnect)
@@ -19,15 +19,10 @@
 // position_ms while paused or waiting (the video is paused there). A play anchored in the future:
 // pause, seek to position_ms now and play() by a timer at the anchor.
 //
-// Drift = currentTime - target, checked every 200 ms while playing:
-//   |drift| < 30 ms: nothing (rate 1);
-//   30 ms .. 2 s: playbackRate = clamp(rate - drift_s * GAIN, 0.95, 1.05) until |drift| < 15 ms, then 1.
-//     GAIN = 1/s: drift decays like e^(-t / 1 s) once under 50 ms (a 100 ms drift is gone in ~2.5 s),
-//     at most 50 ms per s above that (pitch-preserved 5 %, barely noticeable);
-//   over 2 s, or a rate correction not under 15 ms within 10 s: seek to target + the expected seek
-//     latency (learned from earlier seeks: the time from setting currentTime until it plays again),
-//     and ignore drift until that seek has completed (`seeked`, then playing again).
-// playbackRate is never set outside [0.95, 1.05].
+// Drift correction (sync-rules.js): rate within [0.95, 1.05] from 30 ms to 2 s, a seek beyond, or
+// when a rate correction has not settled within 10 s; a seek aims at the room's position plus the
+// expected seek latency (learned: the time from setting currentTime until it plays again), and drift is
+// ignored until that seek has completed (`seeked`, then playing again).
 //
 // Presence: `report {drift_ms, rtt_ms}` every 2 s. A stall (`waiting`) while the room plays that the
 // engine's own seek did not cause: `buffering {position_ms}`, then `ready {position_ms}` once it can
@@ -36,9 +31,11 @@
 // title: `ready` once the video can play at the room's position.
 // A refused command comes back as `rejected {event_id, reason, code, state}`: the state is applied
 // (a guest's refused pause resumes in step) and onRejected is called.
-"use strict";
+import { PartyClock } from "./party-clock.js";
+import { RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim }
+  from "./sync-rules.js";
 
-class PartySync {
+export class PartySync {
   constructor(video, socket, options = {}) {
     this.video = video;
     this.socket = socket;
@@ -184,19 +181,9 @@ class PartySync {
     return isFinite(this.video.duration) && this.video.duration > 0 ? this.video.duration * 1000 : null;
   }
 
-  targetMs() {
-    const r = this.room;
-    if (!r) return 0;
-    let position = r.position_ms || 0;
-    if (r.state === "playing") position += Math.max(0, this.serverNow() - r.anchor_server_ms) * (r.rate || 1);
-    const d = this.durationMs();
-    return Math.max(0, d ? Math.min(position, d) : position);
-  }
+  targetMs() { return roomPosition(this.room, this.serverNow(), this.durationMs()); }
 
-  running() {
-    const r = this.room;
-    return Boolean(r && r.state === "playing" && this.serverNow() >= r.anchor_server_ms - PartySync.ANCHOR_SLACK_MS);
-  }
+  running() { return isRunning(this.room, this.serverNow()); }
 
   currentMs() { return this.video.currentTime * 1000; }
 
@@ -218,7 +205,7 @@ class PartySync {
       this.park();
       this.anchorTimer = setTimeout(() => this.sync(), Math.max(0, r.anchor_server_ms - this.serverNow()));
     } else if (r.state === "playing") {
-      if (!this.seeking && Math.abs(this.currentMs() - this.targetMs()) > PartySync.SEEK_OVER_MS) this.seekRunning();
+      if (!this.seeking && Math.abs(this.currentMs() - this.targetMs()) > RULES.SEEK_OVER_MS) this.seekRunning();
       if (v.paused && !v.ended && !this.holding()) this.playVideo();
     } else {
       this.stopCorrection();
@@ -239,7 +226,7 @@ class PartySync {
 
   park() {
     if (this.parkRev !== this.rev) { this.parkRev = this.rev; this.parkSeeks = 0; }
-    const away = Math.abs(this.currentMs() - this.room.position_ms) > PartySync.DEAD_ZONE_MS;
+    const away = Math.abs(this.currentMs() - this.room.position_ms) > RULES.DEAD_ZONE_MS;
     if (this.parkSeeks >= 2 || !(away || this.unsettled)) return;
     this.parkSeeks += 1;
     this.seekTo(this.room.position_ms, false);
@@ -247,7 +234,7 @@ class PartySync {
 
   // ---- seeking and rate --------------------------------------------------------------------------
   setRate(rate) {
-    const r = Math.min(PartySync.MAX_RATE, Math.max(PartySync.MIN_RATE, Math.round(rate * 1000) / 1000));
+    const r = clampRate(rate);
     this.minRate = Math.min(this.minRate, r);
     this.maxRate = Math.max(this.maxRate, r);
     if (this.video.playbackRate !== r) this.video.playbackRate = r;
@@ -259,8 +246,7 @@ class PartySync {
   }
 
   seekTo(ms, running) {
-    const d = this.durationMs();
-    const to = Math.max(0, d ? Math.min(ms, d) : ms);
+    const to = clampPosition(ms, this.durationMs());
     this.stopCorrection();
     this.seeking = { startedAt: this.clientNow(), running, seeked: false };
     this.unsettled = false;
@@ -271,7 +257,7 @@ class PartySync {
 
   seekRunning() {
     // Aim where the room will be when the seek is over.
-    this.seekTo(this.targetMs() + this.seekLatency * ((this.room && this.room.rate) || 1), true);
+    this.seekTo(seekAim(this.targetMs(), this.seekLatency, (this.room && this.room.rate) || 1), true);
   }
 
   // The engine's seek is over once `seeked` fired and, while the room plays, the video plays again.
@@ -281,8 +267,7 @@ class PartySync {
     if (this.running()) {
       if (this.video.paused || this.video.readyState < 3) return;
       if (s.running) {
-        const took = this.clientNow() - s.startedAt;
-        this.seekLatency = Math.min(PartySync.MAX_SEEK_LATENCY_MS, 0.5 * this.seekLatency + 0.5 * took);
+        this.seekLatency = learnSeekLatency(this.seekLatency, this.clientNow() - s.startedAt);
       }
     }
     this.seeking = null;
@@ -331,23 +316,17 @@ class PartySync {
       if (!this.holding()) this.playVideo();
       return;
     }
-    const target = this.targetMs();
-    const d = this.durationMs();
-    if (d && target >= d - PartySync.DEAD_ZONE_MS) { this.drift = null; this.stopCorrection(); return; }  // at the end
-    const drift = this.currentMs() - target;
-    this.drift = drift;
-    if (v.readyState < 3) { this.stopCorrection(); return; }  // stalled: judged again once it plays
-    const size = Math.abs(drift);
-    if (size > PartySync.SEEK_OVER_MS) { this.seekRunning(); return; }
-    if (this.correctingSince !== null) {
-      if (size < PartySync.SETTLED_MS) { this.stopCorrection(); return; }
-      if (this.clientNow() - this.correctingSince > PartySync.CORRECTION_LIMIT_MS) { this.seekRunning(); return; }
-    } else if (size < PartySync.DEAD_ZONE_MS) {
-      return;
-    } else {
-      this.correctingSince = this.clientNow();
+    const decision = correction({
+      currentMs: this.currentMs(), targetMs: this.targetMs(), durationMs: this.durationMs(), canPlay: v.readyState >= 3,
+      correctingSinceMs: this.correctingSince, nowMs: this.clientNow(), roomRate: this.room.rate || 1,
+    });
+    this.drift = decision.drift;
+    if (decision.action === "stop") this.stopCorrection();
+    else if (decision.action === "seek") this.seekRunning();
+    else if (decision.action === "rate") {
+      this.correctingSince = decision.correctingSinceMs;
+      this.setRate(decision.rate);
     }
-    this.setRate((this.room.rate || 1) - (drift / 1000) * PartySync.GAIN);
   }
 
   // ---- buffering and readiness -------------------------------------------------------------------
@@ -373,7 +352,7 @@ class PartySync {
     if ((!this.needReady && !this.stalled) || !this.isJoined || !this.socket.connected || !this.hasSource()) return;
     const v = this.video;
     if (v.seeking || v.readyState < 3) return;
-    if (Math.abs(this.currentMs() - this.targetMs()) > PartySync.SEEK_OVER_MS) return;
+    if (Math.abs(this.currentMs() - this.targetMs()) > RULES.SEEK_OVER_MS) return;
     this.needReady = false;
     this.stalled = false;
     this.lastReadyAt = this.clientNow();
@@ -413,9 +392,7 @@ class PartySync {
   }
 
   seek(positionMs) {
-    const d = this.durationMs();
-    const to = Math.max(0, d ? Math.min(positionMs, d) : positionMs);
-    return this.command("seek", { position_ms: Math.round(to) });
+    return this.command("seek", { position_ms: Math.round(clampPosition(positionMs, this.durationMs())) });
   }
 
   stats() {
@@ -434,9 +411,5 @@ class PartySync {
 Object.assign(PartySync, {
   CLOCK_EVERY_MS: 30000,                                                        // clock bursts
   TICK_MS: 200, REPORT_MS: 2000,                                                // loops
-  DEAD_ZONE_MS: 30, SETTLED_MS: 15, SEEK_OVER_MS: 2000, CORRECTION_LIMIT_MS: 10000,
-  GAIN: 1.0, MIN_RATE: 0.95, MAX_RATE: 1.05,                                    // rate correction
-  ANCHOR_SLACK_MS: 2, SEEK_STALL_MS: 4000, MAX_SEEK_LATENCY_MS: 2000, READY_AGAIN_MS: 2000, PLAY_GRACE_MS: 1000,
+  SEEK_STALL_MS: 4000, READY_AGAIN_MS: 2000, PLAY_GRACE_MS: 1000,               // stalls and readiness
 });
-
-window.PartySync = PartySync;

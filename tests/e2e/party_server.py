@@ -17,7 +17,7 @@ from pathlib import Path
 import requests
 
 from mediaserver import create_app
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import NO_RATE_LIMITS_ENV, PASSWORD, PROJECT, app_config, clip, csrf_session
 
 

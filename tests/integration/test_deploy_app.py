@@ -10,7 +10,7 @@ import pytest
 from mediaserver import create_app
 from mediaserver.config import from_environment
 from mediaserver.exceptions import ConfigError
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import MEDIA, PASSWORD, app_config, make_library, media_id
 
 WEBM = "video/big_buck_bunny_0_30.webm"  # VP8/Vorbis: an HLS ladder

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from mediaserver.db import alembic_config, make_engine
 from mediaserver.models import Base, MediaFile, Movie, Stream, TranscodeJob, User
-from mediaserver.party.records import Participant, WatchSession
+from mediaserver.models import Participant, WatchSession
 from tests.databases import backend, database_url
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))

@@ -21,9 +21,9 @@ from werkzeug.serving import make_server
 
 from mediaserver import create_app, logs
 from mediaserver.db import get_db
-from mediaserver.library_scan import run_library_scan
+from mediaserver.library.scan import run_library_scan
 from mediaserver.models import MediaFile, TranscodeJob, utcnow
-from mediaserver.transcode import jobs, recovery
+from mediaserver.transcode import jobs
 from tests.helpers import (PASSWORD, PROJECT, TEST_REDIS_URL, app_config, csrf_session, make_library, media_id,
                            run_worker)
 
@@ -209,7 +209,7 @@ def test_transcode_jobs_count_queue_depth_durations_and_failures_by_reason(app, 
         db.add(TranscodeJob(media_file_id=flac, rq_job_id="transcode-dead-worker", status="running", attempts=1,
                             started_at=stale, heartbeat_at=stale))
         db.commit()
-        assert [j.status for j in recovery.recover_dead_jobs(db)] == ["queued"]
+        assert [j.status for j in jobs.recover_dead_jobs(db)] == ["queued"]
     recovered = scrape(auth_client)
     assert grew(after, recovered, failures, reason="worker_died") == 1
     assert value(recovered, "mediaserver_transcode_queue_depth", status="queued") == 1

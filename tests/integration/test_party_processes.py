@@ -15,7 +15,7 @@ import requests
 from redis import Redis
 
 from mediaserver import create_app
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, csrf_session, media_id
 from tests.party_peer import NS, Peer, now_ms
 

@@ -13,7 +13,7 @@ import requests
 from redis import Redis
 
 from mediaserver import create_app
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import (NO_RATE_LIMITS, PASSWORD, TEST_REDIS_URL, app_config, clip, csrf_session, media_id,
                            serving)
 from tests.party_peer import NS, Peer, now_ms

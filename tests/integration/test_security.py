@@ -7,7 +7,7 @@ import pytest
 from redis import Redis
 
 from mediaserver import create_app
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import PASSWORD, app_config, raw_client
 from tests.integration.security_world import ADMIN, world_fixture
 

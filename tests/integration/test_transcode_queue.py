@@ -77,7 +77,7 @@ def test_progress_streams_as_server_sent_events(app, library, auth_client, clien
 
 
 def test_the_queue_is_for_admins(app, library, client):
-    from mediaserver.web.auth import create_user
+    from mediaserver.accounts import create_user
 
     with app.app_context():
         create_user("bob", "bob-password-1", is_admin=False)

@@ -22,8 +22,9 @@ from sqlalchemy import select, update
 from mediaserver import create_app
 from mediaserver.db import get_db, new_session
 from mediaserver.models import TranscodeJob, utcnow
+from mediaserver import tasks
 from mediaserver.transcode import execute, jobs, recovery
-from mediaserver.web.auth import create_user
+from mediaserver.accounts import create_user
 from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, make_library, run_worker
 
 CLIP = "video/bbb_hevc_720p_10s.mp4"  # slow enough (HEVC decode, the whole ladder) to be killed mid-job
@@ -257,9 +258,9 @@ def test_a_job_with_a_fresh_heartbeat_is_left_to_its_worker(kill_app, login):
         db.commit()
         (hls_dir(app) / live_folder).mkdir(parents=True)
         first_rq_id = job.rq_job_id
-        assert jobs.enqueue(db, job.media_file) is job and recovery.recover_dead_jobs(db) == []
-        recovery.on_rq_failure(Job.fetch(first_rq_id, connection=app.redis), app.redis, AbandonedJobError,
-                           AbandonedJobError(), None)
+        assert jobs.enqueue(db, job.media_file) is job and jobs.recover_dead_jobs(db) == []
+        tasks.on_transcode_failure(Job.fetch(first_rq_id, connection=app.redis), app.redis, AbandonedJobError,
+                                   AbandonedJobError(), None)
     fresh = job_row(app)
     assert (fresh.status, fresh.rq_job_id, fresh.output_dir) == ("running", first_rq_id, live_folder)
     assert login.get("/api/media-files/1/playback").json["status"] == "live"
@@ -271,17 +272,18 @@ def test_a_job_with_a_fresh_heartbeat_is_left_to_its_worker(kill_app, login):
         db.commit()
         with new_session() as elsewhere:  # another process's view of the same dead row
             other = elsewhere.get(TranscodeJob, job.id)
-            assert recovery.is_dead(other)
-            assert [j.id for j in recovery.recover_dead_jobs(db)] == [job.id]
-            assert recovery.recover(elsewhere, other) is False and other.status == "queued"
-        assert recovery.recover_dead_jobs(db) == []
+            assert recovery.is_dead(other, STALE_S)
+            assert [j.id for j in jobs.recover_dead_jobs(db)] == [job.id]
+            assert recovery.recover(elsewhere, other, app.task_queue, execute.settings()) is False
+            assert other.status == "queued"
+        assert jobs.recover_dead_jobs(db) == []
     requeued = job_row(app)
     assert (requeued.status, requeued.attempts, requeued.output_dir) == ("queued", 1, None)
     assert not (hls_dir(app) / live_folder).exists()
     assert app.task_queue.job_ids == [requeued.rq_job_id]
 
     # The killed attempt's RQ job, run again by anyone, finds its row gone from under it: it does nothing.
-    app.task_queue.enqueue(execute.run_transcode, job.id, job_id=first_rq_id, retry=Retry(max=1))
+    app.task_queue.enqueue(tasks.run_transcode, job.id, job_id=first_rq_id, retry=Retry(max=1))
     app.task_queue.remove(requeued.rq_job_id)
     run_worker(app)
     assert (job_row(app).status, job_row(app).attempts) == ("queued", 1)
@@ -313,7 +315,7 @@ def test_a_job_busy_without_progress_is_not_taken_for_dead(kill_app, monkeypatch
     def look_for_dead_jobs():  # what `enqueue` and every starting worker do
         while not stop.is_set():
             with app.app_context():
-                recovered.extend(j.id for j in recovery.recover_dead_jobs(get_db()))
+                recovered.extend(j.id for j in jobs.recover_dead_jobs(get_db()))
             time.sleep(0.1)
 
     watcher = threading.Thread(target=look_for_dead_jobs)

@@ -1,16 +1,35 @@
-"""Builders shared by the party core's unit tests: parties in each room state at fixed times (ms)."""
+"""Builders shared by the party core's unit tests: parties in each room state at fixed times (ms), and
+`apply_event`, a client event run the way the party service runs it."""
 import json
+from dataclasses import replace
 
-from mediaserver.party import state
-from mediaserver.party.model import WAITING, QueueItem
+from mediaserver.party import commands, state
+from mediaserver.party.model import WAITING, Outcome, QueueItem, Rejected
 
 T0 = 1_700_000_000_000
 DUR = 600_000
 SETTLED = T0 + 5_000  # after a play at T0 (anchor T0 + 300) has settled (T0 + 2 300)
 
 
+def apply_event(party, who, event, data, now, rtt=0, timings=state.DEFAULT_TIMINGS):
+    """`commands.parse` then `state.apply`, as the party service runs an event (a parse error becomes
+    the rejection the socket sends). A queued title's `title` and `duration_ms`, which the service
+    takes from the catalog, come from the event's data here."""
+    try:
+        command = commands.parse(event, data)
+    except Rejected as exc:
+        return Outcome(rejected=str(exc), code=exc.code)
+    if isinstance(command, commands.QueueAdd):
+        command = replace(command, title=data.get("title"), duration_ms=data.get("duration_ms"))
+    elif isinstance(command, commands.RequestChange) and isinstance(command.change, commands.QueueAdd):
+        payload = data["payload"]
+        command = commands.RequestChange(replace(command.change, title=payload.get("title"),
+                                                 duration_ms=payload.get("duration_ms")))
+    return state.apply(party, who, command, now, rtt, timings)
+
+
 def send(party, who, event, now, rtt=0, **data):
-    return state.apply(party, who, event, data, now, rtt)
+    return apply_event(party, who, event, data, now, rtt)
 
 
 def make(*guests, now=T0):

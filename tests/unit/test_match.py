@@ -3,14 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from mediaserver.scanner.match import (
-    MATCH_THRESHOLD,
-    Candidate,
-    choose,
-    normalize_title,
-    score,
-    title_similarity,
-)
+from mediaserver.scanner.match import MATCH_THRESHOLD, Candidate, choose, score, title_similarity
+from mediaserver.text import normalize_title
 
 ROBOCOP_1987 = Candidate(5548, "movie", "RoboCop", "RoboCop", 1987, popularity=31.5)
 ROBOCOP_2014 = Candidate(97020, "movie", "RoboCop", "RoboCop", 2014, popularity=34.2)

@@ -3,14 +3,15 @@ import re
 
 import pytest
 
-from mediaserver.party import queue, state
+from mediaserver.party import commands, queue, state
 from mediaserver.party.model import COHOST, QueueItem
+from tests.unit.party_builders import apply_event
 
 T0 = 1_700_000_000_000
 
 
 def send(party, who, event, now=T0, **data):
-    return state.apply(party, who, event, data, now)
+    return apply_event(party, who, event, data, now)
 
 
 def make():
@@ -62,7 +63,7 @@ def test_an_added_item_without_a_title_is_named_after_its_file():
 ])
 def test_invalid_queue_edits_are_rejected(event, data):
     party = make()
-    out = state.apply(party, "u1", event, data, T0)
+    out = apply_event(party, "u1", event, data, T0)
     assert out.code == "invalid" and out.rejected and titles(party) == ["A", "B"]
 
 
@@ -70,14 +71,15 @@ def test_invalid_queue_edits_are_rejected(event, data):
                                          ("queue_move", {"item_id": 2, "index": 0})])
 def test_guests_cannot_edit_the_queue(event, data):
     party = make()
-    out = state.apply(party, "g1", event, data, T0)
+    out = apply_event(party, "g1", event, data, T0)
     assert out.code == "forbidden" and "request" in out.rejected and titles(party) == ["A", "B"]
 
 
 # --- guests' requests ---
 
-@pytest.mark.parametrize("kind, payload", [("add", {"media_file_id": 12, "title": "C"}), ("remove", {"item_id": 1}),
-                                           ("move", {"item_id": 2, "index": 0})])
+# An add's payload as the service makes it (the catalog's title and duration; commands.QueueAdd.payload)
+@pytest.mark.parametrize("kind, payload", [("add", {"media_file_id": 12, "title": "C", "duration_ms": None}),
+                                           ("remove", {"item_id": 1}), ("move", {"item_id": 2, "index": 0})])
 def test_a_guest_request_waits_for_a_decision(kind, payload):
     party = make()
     out = request(party, kind=kind, payload=payload)
@@ -194,14 +196,14 @@ def test_chat_carries_the_members_name_and_text():
     assert body == {"member_id": "g1", "name": "G1", "text": "hello there", "system": False, "server_ms": T0 + 5}
 
 
-@pytest.mark.parametrize("text", ["", "   ", None, 42, "x" * (queue.MAX_CHAT_CHARS + 1)])
+@pytest.mark.parametrize("text", ["", "   ", None, 42, "x" * (commands.MAX_CHAT_CHARS + 1)])
 def test_invalid_chat_is_rejected(text):
     out = send(make(), "g1", "chat", text=text)
     assert out.code == "invalid" and not out.emits
 
 
 def test_chat_of_the_maximum_length_passes():
-    assert send(make(), "g1", "chat", text="x" * queue.MAX_CHAT_CHARS).rejected is None
+    assert send(make(), "g1", "chat", text="x" * commands.MAX_CHAT_CHARS).rejected is None
 
 
 @pytest.mark.parametrize("event, data, count, window", [("chat", {"text": "hi"}, 10, 30_000),
@@ -210,11 +212,11 @@ def test_chat_and_reactions_are_rate_limited(event, data, count, window):
     assert queue.RATE_LIMITS[event] == (count, window)
     party = make()
     for i in range(count):
-        assert state.apply(party, "u1", event, data, T0 + i).emits
-    out = state.apply(party, "u1", event, data, T0 + count)
+        assert apply_event(party, "u1", event, data, T0 + i).emits
+    out = apply_event(party, "u1", event, data, T0 + count)
     assert out.code == "rate_limited" and "try again in 30 s" in out.rejected and not out.emits
-    assert state.apply(party, "g1", event, data, T0 + count).emits  # another member's allowance
-    assert state.apply(party, "u1", event, data, T0 + window).emits
+    assert apply_event(party, "g1", event, data, T0 + count).emits  # another member's allowance
+    assert apply_event(party, "u1", event, data, T0 + window).emits
 
 
 def test_a_reaction_carries_the_emoji():
@@ -222,7 +224,7 @@ def test_a_reaction_carries_the_emoji():
     assert (name, body) == ("react", {"member_id": "g2", "name": "G2", "emoji": "👍", "server_ms": T0 + 3})
 
 
-@pytest.mark.parametrize("emoji", ["", " ", None, 7, "x" * (queue.MAX_EMOJI_CHARS + 1)])
+@pytest.mark.parametrize("emoji", ["", " ", None, 7, "x" * (commands.MAX_EMOJI_CHARS + 1)])
 def test_invalid_reactions_are_rejected(emoji):
     assert send(make(), "g1", "react", emoji=emoji).code == "invalid"
 

@@ -7,7 +7,7 @@ from mediaserver.party import state
 from mediaserver.party.model import (
     BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, WAITING,
 )
-from tests.unit.party_builders import DUR, SETTLED, T0, in_state, make, playing, send, snapshot, waiting
+from tests.unit.party_builders import DUR, SETTLED, T0, apply_event, in_state, make, playing, send, snapshot, waiting
 
 
 # --- play, pause, seek in every state ---
@@ -84,7 +84,7 @@ def test_invalid_timeline_data_is_rejected(event, data):
     party = playing("g1")
     assert party.rev == 1
     before = snapshot(party)
-    out = state.apply(party, "u1", event, data, SETTLED)
+    out = apply_event(party, "u1", event, data, SETTLED)
     assert out.code == "invalid" and out.rejected and not out.changed
     assert snapshot(party) == before
 
@@ -94,7 +94,7 @@ def test_invalid_timeline_data_is_rejected(event, data):
 def test_non_object_data_is_rejected(event, data):
     party = make("g1")
     before = snapshot(party)
-    out = state.apply(party, "u1", event, data, T0)
+    out = apply_event(party, "u1", event, data, T0)
     assert out.code == "invalid" and snapshot(party) == before
 
 
@@ -151,7 +151,7 @@ def test_set_role_hands_the_host_role_over():
 def test_set_role_rejects_invalid_targets_and_roles(data):
     party = make("g1")
     before = snapshot(party)
-    out = state.apply(party, "u1", "set_role", data, T0)
+    out = apply_event(party, "u1", "set_role", data, T0)
     assert out.code == "invalid" and snapshot(party) == before
 
 

@@ -1,5 +1,5 @@
 """Display titles from file names (until the catalog matches titles)."""
-from mediaserver.web.library import title_from_path
+from mediaserver.titles import title_from_path
 
 
 def test_titles_come_from_file_names():

@@ -1,10 +1,21 @@
-"""Column types shared by the models: moments stored in UTC and read back aware on every database."""
+"""The declarative base every model shares, and moments stored in UTC and read back aware on every database."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC, timezone-aware (a naive moment is taken to be UTC already)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 class UTCDateTime(TypeDecorator):
@@ -25,6 +36,5 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else as_utc(value)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """`moment` in UTC, timezone-aware (a naive moment is taken to be UTC already)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+class Base(DeclarativeBase):
+    """Declarative base of every model; `Base.metadata` is what Alembic compares against."""

@@ -1,5 +1,8 @@
-"""Admin settings stored in the database (edited on /admin/settings); the environment gives each
-one's default, so nothing needs a file edit and a fresh install works from its variables alone."""
+"""The admin's preferences, stored in the database and edited on /admin/settings: library folders,
+the TMDB key, whether a scan queues transcodes. The environment gives each one's default
+(`LibrarySettings`, from `config.py`), so nothing needs a file edit and a fresh install works from
+its variables alone. Not to be confused with `config.py`, which reads the environment once at start.
+"""
 from __future__ import annotations
 
 import json
@@ -8,12 +11,18 @@ import os
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from .models import Setting
-from .scanner.tmdb import TMDBClient
+from ..config import LibrarySettings
+from ..models import Setting
+from ..scanner.tmdb import TMDBClient
 
 AUTO_TRANSCODE = "auto_transcode"
 LIBRARY_ROOTS = "library_roots"
 TMDB_API_KEY = "tmdb_api_key"
+
+
+def settings() -> LibrarySettings:
+    """The current app's LibrarySettings (read from its config now, so a test's change is seen)."""
+    return LibrarySettings.from_config(current_app.config)
 
 
 def _get(session: Session, key: str, default):
@@ -35,9 +44,9 @@ def _delete(session: Session, key: str) -> None:
         session.commit()
 
 
-def auto_transcode(session: Session) -> bool:
+def auto_transcode(session: Session, defaults: LibrarySettings) -> bool:
     """Whether a scan enqueues a ladder job for each new or changed file (default: MEDIASERVER_AUTO_TRANSCODE)."""
-    return bool(_get(session, AUTO_TRANSCODE, current_app.config["AUTO_TRANSCODE_DEFAULT"]))
+    return bool(_get(session, AUTO_TRANSCODE, defaults.auto_transcode))
 
 
 def set_auto_transcode(session: Session, enabled: bool) -> None:
@@ -45,9 +54,9 @@ def set_auto_transcode(session: Session, enabled: bool) -> None:
     _put(session, AUTO_TRANSCODE, bool(enabled))
 
 
-def library_roots(session: Session) -> list[str]:
+def library_roots(session: Session, defaults: LibrarySettings) -> list[str]:
     """The library folders (absolute): the admin's list, else MEDIASERVER_LIBRARY."""
-    return list(_get(session, LIBRARY_ROOTS, current_app.config["LIBRARY_ROOTS"]))
+    return list(_get(session, LIBRARY_ROOTS, list(defaults.roots)))
 
 
 def check_library_roots(folders: list[str]) -> list[str]:
@@ -71,17 +80,17 @@ def set_library_roots(session: Session, roots: list[str]) -> None:
         _delete(session, LIBRARY_ROOTS)
 
 
-def tmdb_api_key(session: Session) -> str | None:
+def tmdb_api_key(session: Session, defaults: LibrarySettings) -> str | None:
     """The TMDB key: the admin's, else TMDB_API_KEY; None turns enrichment off."""
-    return _get(session, TMDB_API_KEY, current_app.config["TMDB_API_KEY"]) or None
+    return _get(session, TMDB_API_KEY, defaults.tmdb_api_key) or None
 
 
-def check_tmdb_api_key(key: str | None) -> str | None:
+def check_tmdb_api_key(key: str | None, defaults: LibrarySettings) -> str | None:
     """The stripped key, or None when empty. Raises ValueError when it is neither a v3 API key nor
     a v4 read access token (TMDBClient checks the shape)."""
     key = (key or "").strip() or None
     if key:
-        TMDBClient(key, base_url=current_app.config["TMDB_API_BASE"]).close()
+        TMDBClient(key, base_url=defaults.tmdb_api_base).close()
     return key
 
 
@@ -90,12 +99,12 @@ def set_tmdb_api_key(session: Session, key: str | None) -> None:
     _put(session, TMDB_API_KEY, key)
 
 
-def tmdb_client(session: Session) -> TMDBClient | None:
-    """A client for the configured key (responses cached in `<DATA_DIR>/tmdb-cache`), or None."""
-    key = tmdb_api_key(session)
+def tmdb_client(session: Session, defaults: LibrarySettings) -> TMDBClient | None:
+    """A client for the configured key (answers cached in `<DATA_DIR>/tmdb-cache`, images kept in
+    `<DATA_DIR>/images`), or None when there is no key."""
+    key = tmdb_api_key(session, defaults)
     if not key:
         return None
-    return TMDBClient(key, base_url=current_app.config["TMDB_API_BASE"],
-                      cache_dir=os.path.join(current_app.config["DATA_DIR"], "tmdb-cache"),
-                      timeout_s=current_app.config["TMDB_TIMEOUT_S"],
-                      max_retries=current_app.config["TMDB_MAX_RETRIES"])
+    return TMDBClient(key, base_url=defaults.tmdb_api_base, cache_dir=defaults.tmdb_cache_dir,
+                      timeout_s=defaults.tmdb_timeout_s, max_retries=defaults.tmdb_max_retries,
+                      image_dir=defaults.images_dir)

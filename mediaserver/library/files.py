@@ -1,4 +1,5 @@
-"""Walk the library, probe new or changed files once, upsert them keyed by (root, path).
+"""The `media_files` table kept in step with the disk: walk the library (`scanner.walk`), probe new or
+changed files once each in a pool of processes, upsert them keyed by (root, path).
 
 A file is unchanged when its (size, mtime) equal the stored ones: it is then never probed again.
 A file that vanished from one path and appears at another with the same size and fingerprint
@@ -13,11 +14,10 @@ Sidecar files (subtitles, `.nfo`, images) are not media files; the catalog links
 """
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
@@ -32,16 +32,8 @@ from .. import metrics
 from ..exceptions import ProbeError, ScanAborted
 from ..lifetime import die_with_parent
 from ..models import MediaFile, Stream, utcnow
-from .probe import ProbeResult
-
-VIDEO_EXTENSIONS = {
-    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".ts", ".m2ts", ".mts",
-    ".mpg", ".mpeg", ".vob", ".3gp", ".ogv",
-}
-AUDIO_EXTENSIONS = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wav", ".wma", ".alac", ".aiff", ".ape"}
-MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS
-#: Bytes hashed at each end of a file for its fingerprint (issue 3: "first and last 64 KiB").
-FINGERPRINT_EDGE_BYTES = 64 * 1024
+from ..scanner.probe import ProbeResult
+from ..scanner.walk import ScanTarget, fingerprint_or_none, list_media
 
 ProbeFn = Callable[[str], ProbeResult]
 ProgressFn = Callable[[str, int, int], None]
@@ -55,14 +47,6 @@ COMMIT_INTERVAL_S = 0.5
 #: What the stored stream facts include; an unchanged file catalogued by an older version is probed
 #: once more. 2: level, pix_fmt, colour transfer and primaries, VFR and forced flags (playback decision).
 PROBE_VERSION = 2
-
-
-@dataclass(frozen=True)
-class ScanTarget:
-    """A folder (or one file) to scan, and the library root its paths are relative to (both absolute)."""
-
-    root: str
-    start: str
 
 
 @dataclass
@@ -89,72 +73,6 @@ class ScanSummary:
         """The summary line `added N, updated N, unchanged N, removed N, failed N`."""
         return (f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"removed {self.removed}, failed {self.failed}")
-
-
-def resolve_targets(paths: list[str], roots: list[str]) -> list[ScanTarget]:
-    """Map command-line paths onto library roots.
-
-    No paths: every root. A path inside a configured root is scanned as part of that root; any other
-    existing folder becomes a root of its own (a file: its folder). Raises FileNotFoundError naming
-    the first path or root that does not exist.
-    """
-    wanted = paths or roots
-    targets = []
-    for raw in wanted:
-        path = Path(raw).resolve()
-        if not path.exists():
-            raise FileNotFoundError(f"{raw}: no such file or folder")
-        root = next((r for r in roots if path == Path(r) or Path(r) in path.parents), None)
-        if root is None:
-            root = str(path if path.is_dir() else path.parent)
-        targets.append(ScanTarget(root=root, start=str(path)))
-    return targets
-
-
-def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Iterator[tuple[str, os.stat_result]]:
-    """Yield (path relative to the root with `/` separators, stat) for every media file, sorted.
-
-    Folders and files that cannot be read are appended to `unreadable` (paths relative to the root)
-    instead of stopping the walk; so are names that are not valid UTF-8 (the database needs text).
-    """
-    unreadable = unreadable if unreadable is not None else []
-    start = Path(target.start)
-
-    def note(path: str | os.PathLike) -> None:
-        unreadable.append(Path(path).relative_to(target.root).as_posix().encode("utf-8", "replace").decode())
-
-    if start.is_file():
-        candidates = [start]
-    else:
-        candidates = []
-        for dirpath, dirnames, filenames in os.walk(start, onerror=lambda err: note(err.filename)):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            candidates.extend(Path(dirpath) / f for f in sorted(filenames) if not f.startswith("."))
-    for path in candidates:
-        if path.suffix.lower() not in MEDIA_EXTENSIONS:
-            continue
-        rel = path.relative_to(target.root).as_posix()
-        try:
-            rel.encode("utf-8")
-            st = path.stat()
-        except (UnicodeEncodeError, OSError):
-            note(path)
-            continue
-        yield rel, st
-
-
-def fingerprint(path: str, size: int) -> str:
-    """Hex SHA-256 of the size and the first and last FINGERPRINT_EDGE_BYTES of the file.
-
-    Raises OSError when the file cannot be read.
-    """
-    digest = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as fh:
-        digest.update(fh.read(FINGERPRINT_EDGE_BYTES))
-        if size > 2 * FINGERPRINT_EDGE_BYTES:
-            fh.seek(size - FINGERPRINT_EDGE_BYTES)
-        digest.update(fh.read(FINGERPRINT_EDGE_BYTES))
-    return digest.hexdigest()
 
 
 @dataclass
@@ -221,7 +139,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             to_probe.append((item, media, True))  # unchanged, but probed before today's stream facts existed
         elif media is not None and (media.size, media.mtime) == (item.st.st_size, item.st.st_mtime):
             if media.fingerprint is None:  # catalogued before fingerprints existed: read 128 KiB once
-                media.fingerprint = _fingerprint_or_none(item.abs_path, item.st.st_size)
+                media.fingerprint = fingerprint_or_none(item.abs_path, item.st.st_size)
                 session.commit()
             summary.unchanged += 1
             tick(item.rel)
@@ -275,19 +193,12 @@ def _match_moves(gone: list[MediaFile], new_files: list[_Found]) -> dict[int, Me
         rows = by_size.get(item.st.st_size)
         if not rows:
             continue
-        print_ = _fingerprint_or_none(item.abs_path, item.st.st_size)
+        print_ = fingerprint_or_none(item.abs_path, item.st.st_size)
         match = next((m for m in rows if print_ and m.fingerprint == print_), None)
         if match is not None:
             rows.remove(match)
             moved[id(item)] = match
     return moved
-
-
-def _fingerprint_or_none(path: str, size: int) -> str | None:
-    try:
-        return fingerprint(path, size)
-    except OSError:
-        return None
 
 
 def _probe_pool(workers: int) -> ProcessPoolExecutor | nullcontext:
@@ -303,7 +214,7 @@ def _probe_pool(workers: int) -> ProcessPoolExecutor | nullcontext:
 def _probe_one(probe: ProbeFn, prepare: PrepareFn | None, root: str, rel: str, size: int) -> tuple:
     """Runs in a pool process: (result, ffprobe's error, fingerprint, prepared); no database access."""
     abs_path = os.path.join(root, rel)
-    print_ = _fingerprint_or_none(abs_path, size)
+    print_ = fingerprint_or_none(abs_path, size)
     try:
         result = probe(abs_path)
     except ProbeError as exc:

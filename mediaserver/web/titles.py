@@ -1,4 +1,5 @@
-"""Movies and shows: the JSON API, posters, admin "fix match", and the pages that show them."""
+"""Movies and shows: the JSON API, posters, admin "fix match", and the pages that show them (the home
+page is the movies' grid)."""
 from __future__ import annotations
 
 import os
@@ -7,32 +8,37 @@ from flask import Blueprint, Flask, abort, render_template, request, send_from_d
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from .. import enrich, images, settings
+from .. import images
 from ..db import get_db
+from ..library import enrich, prefs
 from ..models import Episode, Genre, MediaFile, Movie, Season, Show
-from ..scanner.match import choose, normalize_title
+from ..scanner.match import choose
 from ..scanner.tmdb import TMDBError
+from ..text import normalize_title
 from .auth import admin_required, login_required
 from .errors import error_response
-from .library import get_media_or_404, int_arg, ordering, paginate
+from .files import get_media_or_404
+from .pagination import int_arg, ordering, paginate
 from .playback import resolved_inside
 
-bp = Blueprint("catalog", __name__)
+bp = Blueprint("titles", __name__)
 
 #: `sort` values -> columns. Titles sort on the normalised title ("The Matrix" under M, as Plex does).
 SORTS = {"title": "search_text", "year": "year", "added": "created_at"}
 
 
 def file_json(media: MediaFile) -> dict:
+    """A file as a movie or episode lists it: `{"id", "path"}` (`path` relative to its library folder;
+    the whole file is `GET /api/media-files/<id>`)."""
     return {"id": media.id, "path": media.path}
 
 
 def poster_url(row: Movie | Show, files: list[MediaFile]) -> str | None:
     """The stored TMDB poster, else a frame of the first video file, else None."""
     if row.poster:
-        return url_for("catalog.image", name=row.poster)
+        return url_for("titles.image", name=row.poster)
     first = next((f for f in files if f.status == "ok"), None)
-    return url_for("catalog.frame", media_id=first.id) if first else None
+    return url_for("titles.frame", media_id=first.id) if first else None
 
 
 def _common(row: Movie | Show, files: list[MediaFile]) -> dict:
@@ -40,7 +46,7 @@ def _common(row: Movie | Show, files: list[MediaFile]) -> dict:
         "id": row.id, "tmdb_id": row.tmdb_id, "title": row.title, "original_title": row.original_title,
         "year": row.year, "overview": row.overview, "genres": [g.name for g in row.genres],
         "poster_url": poster_url(row, files),
-        "backdrop_url": url_for("catalog.image", name=row.backdrop) if row.backdrop else None,
+        "backdrop_url": url_for("titles.image", name=row.backdrop) if row.backdrop else None,
         "match_status": row.match_status,
     }
 
@@ -128,7 +134,7 @@ def api_tmdb_search():
     if kind not in ("movie", "tv") or not q:
         return error_response(400, "give kind=movie or kind=tv and a non-empty q")
     year = int_arg("year", 0, 0, 3000) or None
-    client = settings.tmdb_client(get_db())
+    client = prefs.tmdb_client(get_db(), prefs.settings())
     if client is None:
         return error_response(409, "TMDB enrichment is off: set a TMDB key in Settings")
     try:
@@ -154,7 +160,7 @@ def api_fix_match(kind: str, row_id: int):
     if not isinstance(tmdb_id, int) or isinstance(tmdb_id, bool) or not 0 < tmdb_id < 2**31:
         return error_response(400, 'send JSON {"tmdb_id": <positive integer>}')
     db = get_db()
-    client = settings.tmdb_client(db)
+    client = prefs.tmdb_client(db, prefs.settings())
     if client is None:
         return error_response(409, "TMDB enrichment is off: set a TMDB key in Settings")
     try:
@@ -171,23 +177,25 @@ def api_fix_match(kind: str, row_id: int):
 @login_required
 def image(name: str):
     """A stored poster or backdrop (never hotlinked from TMDB); nothing that resolves outside the folder."""
-    if resolved_inside(images.images_dir(), name) is None:
+    folder = prefs.settings().images_dir
+    if resolved_inside(folder, name) is None:
         abort(404, f"no image {name!r}")
-    return send_from_directory(images.images_dir(), name, max_age=86400)
+    return send_from_directory(folder, name, max_age=86400)
 
 
 @bp.get("/api/media-files/<int:media_id>/frame.jpg")
 @login_required
 def frame(media_id: int):
     """A frame of the video (made on first request) standing in for a missing poster; 404 for audio."""
-    name = images.frame_for(get_media_or_404(media_id))
+    settings = prefs.settings()
+    name = images.frame_for(get_media_or_404(media_id), settings.images_dir, settings.ffmpeg)
     if name is None:
         abort(404, f"media file {media_id} has no picture")
-    return send_from_directory(images.images_dir(), name, max_age=86400)
+    return send_from_directory(settings.images_dir, name, max_age=86400)
 
 
 def _tmdb_on() -> bool:
-    return settings.tmdb_api_key(get_db()) is not None
+    return prefs.tmdb_api_key(get_db(), prefs.settings()) is not None
 
 
 def _grid(tab: str):
@@ -240,6 +248,6 @@ def _get_or_404(model, row_id: int):
 
 
 def init_app(app: Flask) -> None:
-    """Register the catalog blueprint."""
+    """Register the titles blueprint (and make the images folder)."""
     app.register_blueprint(bp)
     os.makedirs(os.path.join(app.config["DATA_DIR"], "images"), exist_ok=True)

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
+from ..scanner.names import NameGuess, guess_from_path
+from ..scanner.nfo import nfo_for
+from ..scanner.sidecars import SidecarSubtitle, find_sidecars
+from ..scanner.tmdb import TMDBClient, TMDBError
+from ..text import normalize_title
 from .enrich import Breaker, candidates_json, fill_details, fill_episode, fill_season, tmdb_season
-from .models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
-from .scanner.match import normalize_title
-from .scanner.names import NameGuess, guess_from_path
-from .scanner.nfo import nfo_for
-from .scanner.scan import COMMIT_INTERVAL_S
-from .scanner.sidecars import SidecarSubtitle, find_sidecars
-from .scanner.tmdb import TMDBClient, TMDBError
+from .files import COMMIT_INTERVAL_S
 
 log = logging.getLogger("mediaserver.catalog")
 

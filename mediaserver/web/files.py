@@ -1,4 +1,4 @@
-"""The library: JSON API over media files and their transcode state, and the pages that show them."""
+"""Media files: the JSON API over the files and their transcode state, the Files page and a file's page."""
 from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, render_template, request
@@ -7,15 +7,13 @@ from sqlalchemy.orm import selectinload
 
 from ..db import get_db
 from ..models import Episode, Genre, MediaFile, Movie, Season, Show
+from ..titles import title_from_path
 from ..transcode import jobs
 from .auth import login_required
 from .errors import error_response
+from .pagination import int_arg, ordering, paginate
 
-bp = Blueprint("library", __name__)
-
-PER_PAGE_DEFAULT = 50  # one screen of the library page
-PER_PAGE_MAX = 500  # bounds one response (each item carries its streams)
-
+bp = Blueprint("files", __name__)
 
 def stream_json(s) -> dict:
     """The API shape of a stream (docs/API.md): sizes in px, fps in frames/s, sample_rate in Hz."""
@@ -39,13 +37,6 @@ def transcode_json(media: MediaFile) -> dict:
     }
 
 
-def title_from_path(path: str) -> str:
-    """A display title from the file name (until the catalog knows better): "a/Big_Buck.Bunny.mp4" -> "Big Buck Bunny"."""
-    name = path.rsplit("/", 1)[-1]
-    stem = name.rsplit(".", 1)[0] or name
-    return " ".join(stem.replace("_", " ").replace(".", " ").split()) or name
-
-
 def media_json(media: MediaFile) -> dict:
     """The API shape of a media file (docs/API.md). Sizes in bytes, durations in ms, bit rates in bit/s."""
     return {
@@ -54,20 +45,6 @@ def media_json(media: MediaFile) -> dict:
         "bit_rate": media.bit_rate, "streams": [stream_json(s) for s in media.streams],
         "transcode": transcode_json(media),
     }
-
-
-def int_arg(name: str, default: int, lo: int, hi: int) -> int:
-    """Query parameter `name` as an int in [lo, hi]; `default` when absent; 400 JSON otherwise."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        abort(400, f"{name} must be a whole number, got {raw!r}")
-    if not lo <= value <= hi:
-        abort(400, f"{name} must be between {lo} and {hi}, got {value}")
-    return value
 
 
 def get_media_or_404(media_id: int) -> MediaFile:
@@ -84,29 +61,6 @@ def api_media_files():
     """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
     query = _filtered_files().options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
     return paginate(query, media_json)
-
-
-def paginate(query, render) -> dict:
-    """`{"items": [render(row)...], "total", "page", "per_page"}` from the `page`/`per_page` query
-    parameters (400 JSON when out of range)."""
-    page = int_arg("page", 1, 1, 10**9)
-    per_page = int_arg("per_page", PER_PAGE_DEFAULT, 1, PER_PAGE_MAX)
-    db = get_db()
-    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique()
-    return {"items": [render(r) for r in rows], "total": total, "page": page, "per_page": per_page}
-
-
-def ordering(columns: dict, default: str, tiebreak) -> tuple:
-    """ORDER BY clauses from the `sort` (a key of `columns`) and `order` (`asc`/`desc`) query
-    parameters, NULLs last on every database, then `tiebreak`; 400 JSON for unknown values."""
-    sort, order = request.args.get("sort", default), request.args.get("order", "asc")
-    if sort not in columns:
-        abort(400, f"sort must be one of {', '.join(columns)}, got {sort!r}")
-    if order not in ("asc", "desc"):
-        abort(400, f"order must be asc or desc, got {order!r}")
-    column = columns[sort]
-    return (column.desc() if order == "desc" else column.asc()).nulls_last(), tiebreak
 
 
 #: `sort` values of the file list -> columns.
@@ -169,5 +123,5 @@ def detail(media_id: int):
 
 
 def init_app(app: Flask) -> None:
-    """Register the library blueprint."""
+    """Register the files blueprint."""
     app.register_blueprint(bp)

@@ -1,5 +1,5 @@
-"""Watch-party rows (SQLAlchemy 2.0 models; migration 0005). The live state is in Redis (`store.py`);
-these rows are its durable copy, the party's code and its participants' identities."""
+"""Watch-party rows (migration 0005). The live state is in Redis (`party/store.py`); these rows are its
+durable copy, the party's code and its participants' identities."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..models import Base, UTCDateTime, utcnow
+from .base import Base, UTCDateTime, utcnow
 
 
 class WatchSession(Base):

@@ -7,10 +7,9 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import images
-from .models import Episode, Genre, Movie, Season, Show
-from .scanner.match import MatchDecision
-from .scanner.tmdb import TMDBClient, TMDBError
+from ..models import Episode, Genre, Movie, Season, Show
+from ..scanner.match import MatchDecision
+from ..scanner.tmdb import TMDBClient, TMDBError
 
 log = logging.getLogger("mediaserver.catalog")
 #: Cast members kept per title (the top of TMDB's billing order).
@@ -73,8 +72,8 @@ def fill_details(session: Session, row: Movie | Show, client: TMDBClient) -> Non
     row.genres = [_genre(session, g["name"]) for g in data.get("genres") or [] if g.get("name")]
     row.cast = [{"name": c.get("name"), "character": c.get("character")}
                 for c in ((data.get("credits") or {}).get("cast") or [])[:CAST_LIMIT]]
-    row.poster = images.save_tmdb_image(client, data.get("poster_path"), "w500") or row.poster
-    row.backdrop = images.save_tmdb_image(client, data.get("backdrop_path"), "w1280") or row.backdrop
+    row.poster = client.save_image(data.get("poster_path"), "w500") or row.poster
+    row.backdrop = client.save_image(data.get("backdrop_path"), "w1280") or row.backdrop
     if isinstance(row, Show):
         for season in row.seasons:
             fill_season(season, client)

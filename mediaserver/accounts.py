@@ -1,0 +1,44 @@
+"""Accounts: creating users and checking passwords (werkzeug's `generate_password_hash`, scrypt by
+default), for the sign-in routes (`web/auth.py`) and `flask users` (`cli.py`)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import get_db
+from .models import User
+
+USERNAME_MAX = 64  # the users.username column's length
+PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8 characters for a chosen password
+
+
+def create_user(username: str, password: str, is_admin: bool = False) -> User:
+    """Add a user. Raises ValueError for a bad name or a short password, or a taken name."""
+    username = username.strip()
+    if not username or len(username) > USERNAME_MAX:
+        raise ValueError(f"the user name must be 1 to {USERNAME_MAX} characters")
+    if len(password) < PASSWORD_MIN:
+        raise ValueError(f"the password must be at least {PASSWORD_MIN} characters")
+    db = get_db()
+    user = User(username=username, password_hash=generate_password_hash(password), is_admin=is_admin)
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise ValueError(f"the user name {username!r} is taken") from None
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user whose name and password match, or None."""
+    user = get_db().scalar(select(User).where(User.username == username))
+    if user is None or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def has_users() -> bool:
+    """Whether any account exists (no account: the set-up page is offered)."""
+    return bool(get_db().scalar(select(func.count()).select_from(User)))

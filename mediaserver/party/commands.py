@@ -1,0 +1,240 @@
+"""A party member's events, parsed into typed commands before the state machine sees them (pure).
+
+`parse(event, data)` checks the shape of an event's data (types, sizes, known values) and returns one
+of the command classes below, keeping only the fields each one has (anything else a client sends is
+dropped); it raises `model.Rejected("invalid", ...)` naming what is wrong. What depends on the party
+(a stale rev, a queue item or member that does not exist, who may do what) is for `state.apply`.
+The wire contract of each event is in docs/PARTY.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .model import CONTROL_MODES, COHOST, GUEST, HOST, Rejected
+
+#: Event ids are client-made UUIDs; anything longer is refused (they are remembered to drop repeats).
+MAX_EVENT_ID_CHARS = 64
+MAX_CHAT_CHARS = 500
+MAX_EMOJI_CHARS = 16
+REQUEST_KINDS = ("add", "remove", "move")
+ROLES = (HOST, COHOST, GUEST)
+
+
+@dataclass(frozen=True)
+class Play:
+    """`play {rev, event_id?}`: play from the held position."""
+
+    rev: int
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Pause:
+    """`pause {rev, position_ms, event_id?}`: pause where the pauser is (ms, >= 0)."""
+
+    rev: int
+    position_ms: int
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Seek:
+    """`seek {rev, position_ms, event_id?}`: move the room's position (ms, >= 0), keeping its state."""
+
+    rev: int
+    position_ms: int
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Buffering:
+    """`buffering {position_ms?}`: this member's player stalled."""
+
+
+@dataclass(frozen=True)
+class Ready:
+    """`ready {position_ms?}`: this member's player can play at the room's position."""
+
+
+@dataclass(frozen=True)
+class SetControl:
+    """`set_control {mode}`: who may play, pause, seek and skip (CONTROL_MODES)."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class SetRole:
+    """`set_role {member_id, role}`: the host promotes, demotes, or hands over the host role."""
+
+    member_id: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """`skip {}`: the next queued title now."""
+
+
+@dataclass(frozen=True)
+class QueueAdd:
+    """`queue_add {media_file_id}`; `title` and `duration_ms` (ms) come from the catalog (the service
+    fills them in before `state.apply`)."""
+
+    media_file_id: int
+    title: str | None = None
+    duration_ms: int | None = None
+
+    def payload(self) -> dict:
+        """As a request's `payload` on the wire: `{"media_file_id", "title", "duration_ms"}`."""
+        return {"media_file_id": self.media_file_id, "title": self.title, "duration_ms": self.duration_ms}
+
+
+@dataclass(frozen=True)
+class QueueRemove:
+    """`queue_remove {item_id}`."""
+
+    item_id: int
+
+    def payload(self) -> dict:
+        """As a request's `payload`: `{"item_id"}`."""
+        return {"item_id": self.item_id}
+
+
+@dataclass(frozen=True)
+class QueueMove:
+    """`queue_move {item_id, index}`: the item to place `index` (0-based)."""
+
+    item_id: int
+    index: int
+
+    def payload(self) -> dict:
+        """As a request's `payload`: `{"item_id", "index"}`."""
+        return {"item_id": self.item_id, "index": self.index}
+
+
+QueueChange = Union[QueueAdd, QueueRemove, QueueMove]
+#: A request's `kind` -> its queue change (and the queue event that makes it directly).
+CHANGE_KINDS: dict[str, type] = {"add": QueueAdd, "remove": QueueRemove, "move": QueueMove}
+
+
+@dataclass(frozen=True)
+class RequestChange:
+    """`request {kind, payload}`: a guest asks for a queue change (the host or a cohost decides)."""
+
+    change: QueueChange
+
+    @property
+    def kind(self) -> str:
+        """add, remove or move."""
+        return next(kind for kind, cls in CHANGE_KINDS.items() if isinstance(self.change, cls))
+
+
+@dataclass(frozen=True)
+class Decide:
+    """`decide {request_id, approve}`: the host or a cohost approves or denies a pending request."""
+
+    request_id: int
+    approve: bool
+
+
+@dataclass(frozen=True)
+class Chat:
+    """`chat {text}` (1 to MAX_CHAT_CHARS characters, trimmed)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class React:
+    """`react {emoji}` (1 to MAX_EMOJI_CHARS characters, trimmed)."""
+
+    emoji: str
+
+
+Command = Union[Play, Pause, Seek, Buffering, Ready, SetControl, SetRole, Skip, QueueAdd, QueueRemove, QueueMove,
+                RequestChange, Decide, Chat, React]
+TIMELINE = (Play, Pause, Seek)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(data: dict, key: str, message: str | None = None) -> int:
+    value = data.get(key)
+    if not _is_int(value):
+        raise Rejected("invalid", message or f"{key} must be an integer")
+    return value
+
+
+def _text(data: dict, key: str, label: str, most: int) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > most:
+        raise Rejected("invalid", f"{label} must be 1 to {most} characters")
+    return value.strip()
+
+
+def _timeline(cls, data: dict) -> Command:
+    event_id = data.get("event_id")
+    if event_id is not None and (not isinstance(event_id, str) or len(event_id) > MAX_EVENT_ID_CHARS):
+        raise Rejected("invalid", f"event_id must be a string of at most {MAX_EVENT_ID_CHARS} characters")
+    rev = _int(data, "rev")
+    if cls is Play:
+        return Play(rev, event_id)
+    position = _int(data, "position_ms")
+    if position < 0:
+        raise Rejected("invalid", "position_ms must not be negative")
+    return cls(rev, position, event_id)
+
+
+def _change(kind: str, data: dict) -> QueueChange:
+    if kind == "add":
+        return QueueAdd(_int(data, "media_file_id"))
+    item_id = _int(data, "item_id", "no such queue item")
+    if kind == "remove":
+        return QueueRemove(item_id)
+    return QueueMove(item_id, _int(data, "index", "index must be an integer"))
+
+
+def parse(event: str, data: object) -> Command:
+    """The command for client event `event` with payload `data` (not an object: taken as `{}`).
+    Raises Rejected (code `invalid`) naming the first field that is wrong, or an unknown event."""
+    data = data if isinstance(data, dict) else {}
+    if event == "play":
+        return _timeline(Play, data)
+    if event == "pause":
+        return _timeline(Pause, data)
+    if event == "seek":
+        return _timeline(Seek, data)
+    if event == "buffering":
+        return Buffering()
+    if event == "ready":
+        return Ready()
+    if event == "skip":
+        return Skip()
+    if event == "set_control":
+        if data.get("mode") not in CONTROL_MODES:
+            raise Rejected("invalid", f"mode must be one of {', '.join(CONTROL_MODES)}")
+        return SetControl(data["mode"])
+    if event == "set_role":
+        if not isinstance(data.get("member_id"), str):
+            raise Rejected("invalid", "no such member")
+        if data.get("role") not in ROLES:
+            raise Rejected("invalid", "role must be host, cohost or guest")
+        return SetRole(data["member_id"], data["role"])
+    if event in ("queue_add", "queue_remove", "queue_move"):
+        return _change(event.removeprefix("queue_"), data)
+    if event == "request":
+        kind, payload = data.get("kind"), data.get("payload")
+        if kind not in REQUEST_KINDS or not isinstance(payload, dict):
+            raise Rejected("invalid", "a request needs kind add, remove or move and a payload object")
+        return RequestChange(_change(kind, payload))
+    if event == "decide":
+        return Decide(_int(data, "request_id", "no such pending request"), bool(data.get("approve")))
+    if event == "chat":
+        return Chat(_text(data, "text", "chat text", MAX_CHAT_CHARS))
+    if event == "react":
+        return React(_text(data, "emoji", "emoji", MAX_EMOJI_CHARS))
+    raise Rejected("invalid", f"unknown event {event!r}")

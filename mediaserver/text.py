@@ -1,0 +1,35 @@
+"""Title text in comparison form (pure): what the match scoring compares and the catalog searches on
+(`models.catalog`'s `search_text`, the `q` of the title lists), so both normalise alike."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Leading articles dropped by normalize_title: English, French, German, Spanish (TMDB titles are
+# mostly these; "l'" becomes "l" once punctuation is turned into spaces).
+LEADING_ARTICLES = frozenset({"the", "a", "an", "le", "la", "les", "l", "der", "die", "das", "el"})
+
+_ROMAN = {
+    "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10,
+    "xi": 11, "xii": 12, "xiii": 13, "xiv": 14, "xv": 15, "xvi": 16, "xvii": 17, "xviii": 18,
+    "xix": 19, "xx": 20,
+}
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize_title(text: str) -> str:
+    """Return a comparison form of a title: "The Fabulous Destiny of Amélie!" -> "fabulous destiny of amelie".
+
+    Casefold; strip accents (NFKD, combining marks dropped); "&" -> "and"; punctuation -> space;
+    drop one leading article (see LEADING_ARTICLES) unless it is the only word; roman numerals
+    II..XX as whole words -> arabic ("Rocky II" -> "rocky 2"); collapse spaces. "I" is left alone
+    (it is usually the pronoun). Both sides of a comparison go through this, so the German "die"
+    also dropping from "Die Hard" is harmless.
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    plain = plain.replace("&", " and ")
+    words = _NON_WORD.sub(" ", plain).split()
+    if len(words) > 1 and words[0] in LEADING_ARTICLES:
+        words = words[1:]
+    return " ".join(str(_ROMAN[w]) if w in _ROMAN else w for w in words)
