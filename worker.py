@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated, in priority order: scan, transcode (default: both, scans first)")
     args = parser.parse_args(argv)
     try:
-        app = create_app()
+        app = create_app(web=False)  # no blueprints or Socket.IO: jobs need the database and Redis only
     except ConfigError as exc:
         print(f"worker.py: configuration: {exc}", file=sys.stderr)
         return 2

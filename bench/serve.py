@@ -48,13 +48,13 @@ import requests  # noqa: E402
 from rq import SimpleWorker  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from deploy.nginx_site import X_ACCEL_PREFIX  # noqa: E402
 from mediaserver import create_app, tokens  # noqa: E402
+from mediaserver.accounts import create_user  # noqa: E402
 from mediaserver.db import get_db  # noqa: E402
 from mediaserver.library.scan import run_library_scan  # noqa: E402
 from mediaserver.models import MediaFile  # noqa: E402
 from mediaserver.transcode import execute, jobs  # noqa: E402
-from mediaserver.accounts import create_user  # noqa: E402
-from deploy.nginx_site import X_ACCEL_PREFIX  # noqa: E402
 from tests.deploy_stack import Stack, app_env, free_port  # noqa: E402
 
 MEDIA = ROOT.parent / "shared" / "media"

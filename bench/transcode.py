@@ -47,8 +47,8 @@ from mediaserver.models import MediaFile, TranscodeJob  # noqa: E402
 from mediaserver.transcode import jobs  # noqa: E402
 from mediaserver.transcode.command import audio_options, build_command, hls_options, video_options  # noqa: E402
 from mediaserver.transcode.decision import main_video  # noqa: E402
-from mediaserver.transcode.ladder import SourceVideo, plan_ladder  # noqa: E402
 from mediaserver.transcode.facts import media_facts  # noqa: E402
+from mediaserver.transcode.ladder import SourceVideo, plan_ladder  # noqa: E402
 from mediaserver.transcode.plan import ladder_job_for  # noqa: E402
 from mediaserver.transcode.sources import keyframe_times  # noqa: E402
 

@@ -1,13 +1,14 @@
 """Accounts: creating users and checking passwords (werkzeug's `generate_password_hash`, scrypt by
-default), for the sign-in routes (`web/auth.py`) and `flask users` (`cli.py`)."""
+default), for the sign-in routes (`web/auth.py`) and `flask users` (`cli.py`). The database is imported
+when an account is looked at, so that the command line reads the rules below without it."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from typing import TYPE_CHECKING
+
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import get_db
-from .models import User
+if TYPE_CHECKING:
+    from .models import User
 
 USERNAME_MAX = 64  # the users.username column's length
 PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8 characters for a chosen password
@@ -15,6 +16,11 @@ PASSWORD_MIN = 8  # NIST SP 800-63B: at least 8 characters for a chosen password
 
 def create_user(username: str, password: str, is_admin: bool = False) -> User:
     """Add a user. Raises ValueError for a bad name or a short password, or a taken name."""
+    from sqlalchemy.exc import IntegrityError
+
+    from .db import get_db
+    from .models import User
+
     username = username.strip()
     if not username or len(username) > USERNAME_MAX:
         raise ValueError(f"the user name must be 1 to {USERNAME_MAX} characters")
@@ -33,6 +39,11 @@ def create_user(username: str, password: str, is_admin: bool = False) -> User:
 
 def authenticate(username: str, password: str) -> User | None:
     """The user whose name and password match, or None."""
+    from sqlalchemy import select
+
+    from .db import get_db
+    from .models import User
+
     user = get_db().scalar(select(User).where(User.username == username))
     if user is None or not check_password_hash(user.password_hash, password):
         return None
@@ -41,4 +52,9 @@ def authenticate(username: str, password: str) -> User | None:
 
 def has_users() -> bool:
     """Whether any account exists (no account: the set-up page is offered)."""
+    from sqlalchemy import func, select
+
+    from .db import get_db
+    from .models import User
+
     return bool(get_db().scalar(select(func.count()).select_from(User)))

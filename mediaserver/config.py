@@ -209,6 +209,11 @@ def _tool(name: str, default: str) -> str:
 
 # --- Typed settings: what each use case reads, built from the app's config mapping at its edge -----
 
+def hls_root(data_dir: str) -> str:
+    """`<data_dir>/hls`, where published ladders live (one folder per job attempt)."""
+    return os.path.join(data_dir, "hls")
+
+
 @dataclass(frozen=True)
 class TranscodeSettings:
     """What transcode jobs need (README "Configuration"): the ffmpeg and ffprobe programs, the data dir
@@ -225,7 +230,7 @@ class TranscodeSettings:
     @property
     def hls_root(self) -> str:
         """`<data_dir>/hls`, where published ladders live."""
-        return os.path.join(self.data_dir, "hls")
+        return hls_root(self.data_dir)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> TranscodeSettings:
@@ -258,6 +263,11 @@ class LibrarySettings:
     def tmdb_cache_dir(self) -> str:
         """`<data_dir>/tmdb-cache`: TMDB's answers, kept without expiry."""
         return os.path.join(self.data_dir, "tmdb-cache")
+
+    @property
+    def hls_root(self) -> str:
+        """`<data_dir>/hls`: a removed file's ladders are deleted from there."""
+        return hls_root(self.data_dir)
 
     @property
     def images_dir(self) -> str:

@@ -1,25 +1,26 @@
 """The database: one engine per app, one session per request (flaskr's `get_db` pattern), Alembic migrations.
 
-Alembic is imported only to migrate: an app whose database is already at `SCHEMA_HEAD` starts without it.
+An app's engine and session factory are made on first use (`database(app)`): a command that never
+touches the database never imports SQLAlchemy, and one whose database is at `SCHEMA_HEAD` already
+never imports Alembic.
 """
 from __future__ import annotations
 
 import logging
 import os
 import weakref
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app, g
 from flask.cli import AppGroup
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("mediaserver.db")
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -39,6 +40,7 @@ def fits_id(value: int) -> bool:
     """Whether `value` can be looked up as an id on every database (a row id is never larger)."""
     return -MAX_ID <= value <= MAX_ID
 
+
 #: Every live engine. A forked RQ work-horse must not reuse its parent's pooled connections
 #: (SQLAlchemy docs, "Using Connection Pools with Multiprocessing or os.fork()"): one hook for all.
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -47,6 +49,8 @@ os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engi
 
 def make_engine(url: str) -> Engine:
     """Create the engine; SQLite gets WAL and a 30 s busy timeout so the web and the worker can share it."""
+    from sqlalchemy import create_engine, event
+
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -63,16 +67,48 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+class Database:
+    """An app's database at `url`: the engine and the session factory, made on first use. An SQLite
+    database is brought to the newest migration then, unless `migrate` is False; any other is migrated
+    only by `flask db upgrade` (so that several app processes never race on DDL)."""
+
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        self.url, self.migrate = url, migrate
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The engine (made, and an SQLite file migrated, on first use)."""
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(self.url)
+        _ENGINES.add(engine)
+        if self.url.startswith("sqlite") and self.migrate:
+            upgrade_if_behind(engine, self.url)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker:
+        """The session factory (objects stay readable after a commit: `expire_on_commit=False`)."""
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+
+def database(app: Flask | None = None) -> Database:
+    """The Database of `app` (default: the current app)."""
+    return (app or current_app).extensions["database"]
+
+
 def get_db() -> Session:
     """The request's (or job's) session, opened on first use and closed at teardown."""
     if "db" not in g:
-        g.db = current_app.extensions["sessionmaker"]()
+        g.db = database().sessions()
     return g.db
 
 
 def new_session() -> Session:
     """A session of its own, for work outside a request (RQ jobs); close it when done."""
-    return current_app.extensions["sessionmaker"]()
+    return database().sessions()
 
 
 def close_db(_exc: BaseException | None = None) -> None:
@@ -102,6 +138,9 @@ def upgrade(url: str) -> None:
 def schema_version(engine: Engine) -> str | None:
     """The revision in the database's `alembic_version` table; None when there is none (a new
     database) or it cannot be read."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     try:
         with engine.connect() as conn:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -129,19 +168,7 @@ def upgrade_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the engine and session factory, register teardown and `flask db upgrade`.
-
-    An SQLite database is brought to head here, on start; other databases are migrated with
-    `flask --app mediaserver db upgrade` (so that several app processes never race on DDL).
-    """
-    url = app.config["DATABASE_URL"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
-    app.extensions["engine"] = engine
-    app.extensions["sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    _ENGINES.add(engine)
-    if url.startswith("sqlite") and app.config.get("MIGRATE_ON_START", True):
-        upgrade_if_behind(engine, url)
+    """Bind the app's Database (engine made on first use), register teardown and `flask db upgrade`."""
+    app.extensions["database"] = Database(app.config["DATABASE_URL"], app.config.get("MIGRATE_ON_START", True))
     app.teardown_appcontext(close_db)
     app.cli.add_command(db_cli)

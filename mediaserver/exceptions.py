@@ -19,6 +19,16 @@ class ScanAborted(MediaServerError):
     stored until then are kept, and the next scan goes on from there."""
 
 
+class TMDBError(MediaServerError):
+    """TMDB could not answer: the HTTP status and TMDB's `status_message` in the text, `.status` the HTTP
+    status (None when TMDB was not reached: a timeout, a refused connection). Raised by
+    `scanner.tmdb.TMDBClient` after its retries (429 and 5xx are retried, other 4xx are not)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class TranscodeError(MediaServerError):
     """ffmpeg failed or stopped short; the message holds ffmpeg's last error lines."""
 

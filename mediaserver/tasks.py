@@ -11,11 +11,11 @@ import os
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from rq.exceptions import AbandonedJobError
 
 from . import create_app
-from .db import new_session
+from .db import database, new_session
 from .library import scan_runs
 from .transcode import execute, recovery
 
@@ -27,7 +27,7 @@ def with_app(fn: Callable[..., T], *args) -> T:
     none (plain `rq worker`); `python worker.py` has already pushed one."""
     if has_app_context():
         return fn(*args)
-    with create_app().app_context():
+    with create_app(web=False).app_context():
         return fn(*args)
 
 
@@ -36,7 +36,7 @@ def run_transcode(job_id: int) -> str | None:
     cancelled or taken over meanwhile. Raises TranscodeError after recording it (undecodable input)."""
     def run() -> str | None:
         with new_session() as session:
-            return execute.run(session, job_id, execute.settings(), current_app.extensions["sessionmaker"])
+            return execute.run(session, job_id, execute.settings(), database().sessions)
 
     return with_app(run)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the missing external tools (see external_tools.txt) with apt.
-# Usage: scripts/ensure-tools.sh [venv] [ffmpeg] [redis] [chromium] [nginx] [wrk]
+# Usage: scripts/ensure-tools.sh [venv] [ffmpeg] [redis] [chromium] [nginx] [node] [wrk]
 set -euo pipefail
 missing=()
 for tool in "$@"; do
@@ -9,6 +9,7 @@ for tool in "$@"; do
     redis)    bins="redis-server redis-cli";  pkgs="redis-server redis-tools" ;;
     chromium) bins="chromium";                pkgs="chromium" ;;
     nginx)    bins="nginx openssl";           pkgs="nginx openssl" ;;  # the deployment test (tests/e2e/test_deploy.py)
+    node)     bins="node";                    pkgs="nodejs" ;;       # node --test tests/js/ (make test-js)
     wrk)      bins="wrk";                     pkgs="wrk" ;;          # bench/serve.py's load generator
     venv)     # Debian/Ubuntu ship venv and ensurepip apart from python3
               if python3 -c "import ensurepip, venv" >/dev/null 2>&1; then continue; fi

@@ -1,5 +1,9 @@
 """The tests' databases: an SQLite file per app folder (the default), or a PostgreSQL database each.
 
+SQLite: the migrations run once per session into a template file, and every app folder gets a copy
+of it (`folder/test.db`): an app then starts with its database at the newest migration, without
+Alembic (creating an app that migrates costs 0.25-0.6 s, one that copies 0.03 s).
+
 `MEDIASERVER_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/test` switches every test to
 PostgreSQL. The URL names a server and a database that exists on it (`test`), used only to create
 and drop others: once per session the migrations (`mediaserver.db.upgrade`) run into a template
@@ -16,6 +20,8 @@ import itertools
 import os
 import queue
 import re
+import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,16 +163,49 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class SQLiteTemplate:
+    """One SQLite file migrated once per session (in a temporary folder of its own), copied for each app."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.path: Path | None = None
+        self.copies = 0
+
+    def copy_to(self, target: Path) -> None:
+        """Put a migrated database at `target` unless one is there already (an app folder reused)."""
+        from mediaserver.db import upgrade
+
+        with self._lock:
+            if self.path is None:
+                path = Path(tempfile.mkdtemp(prefix="mediaserver-test-template-")) / "template.db"
+                upgrade(f"sqlite:///{path}")  # Alembic's own engine: closed, nothing left in a journal
+                self.path = path
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.path, target)
+                self.copies += 1
+
+    def close(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
+            self.path = None
+
+
 #: The session's databases on the server, or None when the tests use SQLite.
 SERVER = ServerDatabases(SERVER_URL) if SERVER_URL else None
+#: The SQLite pass's migrated template.
+SQLITE = SQLiteTemplate()
 
 
 def database_url(folder: Path, migrated: bool = True) -> str:
     """The DATABASE_URL for an app whose files live in `folder`: `folder/test.db`, or its server database.
-    A server database is at the newest migration unless `migrated=False` (an SQLite file is made, and
-    migrated, by the app)."""
+    Either is at the newest migration unless `migrated=False` (an empty database, for the migrations'
+    own tests: the app migrates an SQLite file when it starts)."""
     if SERVER is None:
-        return f"sqlite:///{Path(folder) / 'test.db'}"
+        target = Path(folder) / "test.db"
+        if migrated:
+            SQLITE.copy_to(target)
+        return f"sqlite:///{target}"
     return SERVER.database_url(folder, migrated)
 
 
@@ -181,6 +220,7 @@ def per_test():
 
 
 def close() -> None:
+    SQLITE.close()
     if SERVER is not None:
         SERVER.close()
 
@@ -189,7 +229,8 @@ def close() -> None:
 
 def pytest_report_header(config) -> str:
     if SERVER is None:
-        return "database: SQLite (a file per test; MEDIASERVER_TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)"
+        return ("database: SQLite (a copy of one migrated file per test; MEDIASERVER_TEST_DATABASE_URL="
+                "postgresql+psycopg://... for PostgreSQL)")
     return f"database: {backend()} at {SERVER.server.render_as_string()} (a database per test, from a migrated template)"
 
 
@@ -207,6 +248,8 @@ def pytest_sessionstart(session) -> None:
 def pytest_terminal_summary(terminalreporter) -> None:
     if SERVER is not None:
         terminalreporter.write_line(f"database: {backend()}, {SERVER.created} test databases made and dropped")
+    elif SQLITE.copies:
+        terminalreporter.write_line(f"database: SQLite, {SQLITE.copies} copies of one migrated template")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from rq import SimpleWorker
 from werkzeug.datastructures import Headers
 
-
 PROJECT = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("MEDIASERVER_TEST_MEDIA", Path(__file__).resolve().parents[1] / ".." / "shared" / "media")).resolve()
 

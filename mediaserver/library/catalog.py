@@ -13,18 +13,22 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..exceptions import TMDBError
 from ..models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
 from ..scanner.names import NameGuess, guess_from_path
 from ..scanner.nfo import nfo_for
 from ..scanner.sidecars import SidecarSubtitle, find_sidecars
-from ..scanner.tmdb import TMDBClient, TMDBError
 from ..text import normalize_title
 from .enrich import Breaker, candidates_json, fill_details, fill_episode, fill_season, tmdb_season
 from .files import COMMIT_INTERVAL_S
+
+if TYPE_CHECKING:
+    from ..scanner.tmdb import TMDBClient
 
 log = logging.getLogger("mediaserver.catalog")
 

@@ -3,13 +3,17 @@ retry of titles a scan could not match because TMDB failed or had no key yet."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..exceptions import TMDBError
 from ..models import Episode, Genre, Movie, Season, Show
 from ..scanner.match import MatchDecision
-from ..scanner.tmdb import TMDBClient, TMDBError
+
+if TYPE_CHECKING:
+    from ..scanner.tmdb import TMDBClient
 
 log = logging.getLogger("mediaserver.catalog")
 #: Cast members kept per title (the top of TMDB's billing order).

@@ -37,7 +37,7 @@ from ..scanner.walk import ScanTarget, fingerprint_or_none, list_media
 
 ProbeFn = Callable[[str], ProbeResult]
 ProgressFn = Callable[[str, int, int], None]
-#: Called in a pool thread after a successful probe: (root, rel_path, ProbeResult) -> anything.
+#: Called in a pool process after a successful probe: (root, rel_path, ProbeResult) -> anything.
 PrepareFn = Callable[[str, str, ProbeResult], Any]
 #: Called in the calling thread once a readable file is stored: (media file, what `prepare` made or None).
 StoredFn = Callable[[MediaFile, Any], None]
@@ -87,7 +87,8 @@ class _Found:
 
 
 def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: ProgressFn | None = None,
-         workers: int = 1, prepare: PrepareFn | None = None, stored: StoredFn | None = None) -> ScanSummary:
+         workers: int = 1, prepare: PrepareFn | None = None, stored: StoredFn | None = None,
+         before_fork: Callable[[], None] | None = None) -> ScanSummary:
     """Scan `targets`, probing only new or changed files, at most `workers` ffprobe at a time.
 
     `probe(abs_path)` returns a ProbeResult or raises ProbeError (stored as a failed file).
@@ -95,6 +96,8 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
     probes). Both run in pool processes, so they must pickle (module-level functions or partials of them)
     and their results too. `stored(media, prepared)` runs here once that readable file is stored (flushed, not
     necessarily committed: it must commit before doing work it may roll back).
+    `before_fork()` runs here once before the pool starts, when there is anything to probe (loading
+    what every pool process would otherwise import for itself: `names.load`).
     `progress(rel_path, done, total)` is called once per file seen. Commits every COMMIT_INTERVAL_S
     and at the end. Raises ScanAborted (after committing what was stored) when a probe process dies.
     """
@@ -146,6 +149,8 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
         else:
             to_probe.append((item, media, False))
     last_commit = time.monotonic()
+    if to_probe and before_fork is not None:
+        before_fork()
     with _probe_pool(min(max(1, workers), len(to_probe))) as pool:
         # Probes run in parallel; results are stored in path order, so new files get their ids in
         # that order whatever order the probes finish in (ids stay predictable from scan to scan).

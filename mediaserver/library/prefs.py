@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..config import LibrarySettings
 from ..models import Setting
-from ..scanner.tmdb import TMDBClient
+
+if TYPE_CHECKING:
+    from ..scanner.tmdb import TMDBClient
 
 AUTO_TRANSCODE = "auto_transcode"
 LIBRARY_ROOTS = "library_roots"
@@ -88,6 +91,8 @@ def tmdb_api_key(session: Session, defaults: LibrarySettings) -> str | None:
 def check_tmdb_api_key(key: str | None, defaults: LibrarySettings) -> str | None:
     """The stripped key, or None when empty. Raises ValueError when it is neither a v3 API key nor
     a v4 read access token (TMDBClient checks the shape)."""
+    from ..scanner.tmdb import TMDBClient  # with requests: loaded only when TMDB is used
+
     key = (key or "").strip() or None
     if key:
         TMDBClient(key, base_url=defaults.tmdb_api_base).close()
@@ -105,6 +110,8 @@ def tmdb_client(session: Session, defaults: LibrarySettings) -> TMDBClient | Non
     key = tmdb_api_key(session, defaults)
     if not key:
         return None
+    from ..scanner.tmdb import TMDBClient  # with requests: loaded only when TMDB is used
+
     return TMDBClient(key, base_url=defaults.tmdb_api_base, cache_dir=defaults.tmdb_cache_dir,
                       timeout_s=defaults.tmdb_timeout_s, max_retries=defaults.tmdb_max_retries,
                       image_dir=defaults.images_dir)

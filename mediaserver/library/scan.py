@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,8 +19,8 @@ from .. import metrics
 from ..config import LibrarySettings
 from ..models import MediaFile
 from ..scanner.probe import probe
+from ..scanner import names
 from ..scanner.walk import resolve_targets
-from ..transcode import execute, jobs
 from . import catalog, enrich, prefs
 from .files import ProgressFn, ScanSummary, scan
 
@@ -65,7 +64,8 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
     cataloguer = catalog.Cataloguer(session, client)
     try:
         summary = scan(session, targets, probe_fn, progress=progress, workers=settings.probe_workers,
-                       prepare=catalog.prepare_probed, stored=lambda media, info: cataloguer.add(media.id, info))
+                       prepare=catalog.prepare_probed, stored=lambda media, info: cataloguer.add(media.id, info),
+                       before_fork=names.load)
         result = _after_scan(session, summary, cataloguer, client, tell, messages, settings)
         log.info("scan finished: %s", summary.line(),
                  extra=metrics.scan_finished(summary, time.monotonic() - started, scan_id))
@@ -77,18 +77,21 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
 
 def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cataloguer, client, tell: Say,
                 messages: list[str], settings: LibrarySettings) -> LibraryScanResult:
-    """Report, drop stale ladders, finish the catalog (moved and left-over files), retry, prune, queue."""
+    """Report, drop stale ladders, finish the catalog (moved and left-over files), retry, prune, queue.
+    The transcode queue (and with it RQ) is imported only when a file changed or is to be queued."""
     if summary.moved:
         tell(f"moved or renamed: {summary.moved} (kept their ids, matches and ladders)")
     for warning in summary.warnings:
         tell(f"warning: {warning}")
     for path, reason in summary.failures:
         tell(f"failed: {path}: {reason}")
-    hls_root = execute.settings().hls_root
     for folder in summary.removed_output_dirs:
-        shutil.rmtree(os.path.join(hls_root, folder), ignore_errors=True)
-    for media_id in summary.updated_ids:
-        jobs.source_changed(session, session.get(MediaFile, media_id))
+        shutil.rmtree(os.path.join(settings.hls_root, folder), ignore_errors=True)
+    if summary.updated_ids:
+        from ..transcode import jobs
+
+        for media_id in summary.updated_ids:
+            jobs.source_changed(session, session.get(MediaFile, media_id))
     result = LibraryScanResult(summary, messages=messages)
     if client is None:
         tell("catalog: no TMDB key (TMDB_API_KEY or Settings): titles come from file names only")
@@ -104,6 +107,10 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
         tell(f"warning: {error}")
     tell(result.catalog.line())
     if summary.added_ids and prefs.auto_transcode(session, settings):
+        from redis.exceptions import RedisError
+
+        from ..transcode import jobs
+
         try:
             for media_id in summary.added_ids:
                 jobs.enqueue(session, session.get(MediaFile, media_id))
@@ -114,10 +121,10 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     return result
 
 
-def forget_roots(session: Session, roots: list[str]) -> int:
+def forget_roots(session: Session, roots: list[str], settings: LibrarySettings | None = None) -> int:
     """Remove the catalogued files of library folders an admin removed (with their HLS ladders), then
     the titles left without files. Returns how many files went. The files on disk are not touched."""
-    gone, hls_root = 0, execute.settings().hls_root
+    gone, hls_root = 0, (settings or prefs.settings()).hls_root
     for media in session.scalars(select(MediaFile).where(MediaFile.root.in_(roots))).all():
         for job in media.jobs:
             if job.output_dir:

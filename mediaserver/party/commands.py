@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from .model import CONTROL_MODES, COHOST, GUEST, HOST, Rejected
+from .model import COHOST, CONTROL_MODES, GUEST, HOST, Rejected
 
 #: Event ids are client-made UUIDs; anything longer is refused (they are remembered to drop repeats).
 MAX_EVENT_ID_CHARS = 64

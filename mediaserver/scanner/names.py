@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from guessit import guessit
-from guessit.api import GuessitException
-
 
 @dataclass(frozen=True)
 class NameGuess:
@@ -165,6 +162,12 @@ def guess_from_path(rel_path: str) -> NameGuess:
     )
 
 
+def load() -> None:
+    """Import guessit now (it compiles its rules on import: ~0.15 s), e.g. before forking the processes
+    that will each parse names; otherwise it loads with the first name parsed."""
+    import guessit  # noqa: F401
+
+
 def _guess(name: str, **options: Any) -> dict[str, Any]:
     """guessit's properties for one path component; {} when guessit gives up. Memoised: a folder's
     name is parsed once for all its files (guessit costs ~5 ms a call here)."""
@@ -173,6 +176,9 @@ def _guess(name: str, **options: Any) -> dict[str, Any]:
 
 @lru_cache(maxsize=4096)
 def _guess_cached(name: str, options: tuple) -> tuple:
+    from guessit import guessit  # loaded where it is used: a rescan of unchanged files parses no name
+    from guessit.api import GuessitException
+
     if not name:
         return ()
     try:

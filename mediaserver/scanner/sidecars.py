@@ -8,10 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass
-
-from babelfish import Error as BabelfishError
-from babelfish import Language
-from guessit.options import load_config
+from functools import lru_cache
 
 from . import listing
 
@@ -22,10 +19,16 @@ _FORMATS = {".srt": "srt", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ssa", ".sub
 # (so `.hi.` is the flag, never Hindi: write Hindi as `hin` or `hindi`).
 _FORCED_FLAGS = {"forced", "foreign"}
 _SDH_FLAGS = {"sdh", "cc", "hi"}
-# guessit's own list of video extensions: a subtitle named for a longer video stem belongs to that video.
-_VIDEO_EXTENSIONS = {"." + ext.lower() for ext in load_config({})["advanced_config"]["container"]["videos"]}
-_VIDEO_EXTENSION_SET = frozenset(_VIDEO_EXTENSIONS)
 _SUBTITLE_EXTENSIONS = frozenset(SUBTITLE_EXTENSIONS)
+
+
+@lru_cache(maxsize=1)
+def video_extensions() -> frozenset[str]:
+    """guessit's own list of video extensions (".mkv", ...): a subtitle named for a longer video stem
+    belongs to that video. Read once, when first needed (guessit loads where it is used)."""
+    from guessit.options import load_config
+
+    return frozenset("." + ext.lower() for ext in load_config({})["advanced_config"]["container"]["videos"])
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ def language_code(tag: str) -> str | None:
     ("English", "english" -> "eng") and an IETF tag ("pt-BR" -> "por"). "und" (undetermined) gives None.
     Languages with no 639-2/B code give their ISO 639-3 code.
     """
+    from babelfish import Error as BabelfishError
+    from babelfish import Language
+
     tag = tag.strip()
     attempts: list[tuple[str, str]]
     if len(tag) == 2:
@@ -136,7 +142,7 @@ def find_sidecars(video_abs_path: str, library_root: str) -> list[SidecarSubtitl
                    if e.lower().startswith(video_stem.lower())]
         if not entries:
             return []
-        videos = listing.with_extensions(folder, _VIDEO_EXTENSION_SET)
+        videos = listing.with_extensions(folder, video_extensions())
     except OSError:
         return []
     video_rel = prefix + os.path.basename(video)

@@ -1,4 +1,5 @@
 """The TMDB v3 client (I/O edge): search, details, images, with retries and an optional disk cache.
+Its errors are `exceptions.TMDBError` (importable without this module, and so without requests).
 
 Matching itself is pure and lives in `match.py`; `find_movie` / `find_show` only fetch candidates
 and call `match.choose`. One client per thread (a `requests.Session` is not meant to be shared).
@@ -18,7 +19,7 @@ from typing import Any
 
 import requests
 
-from ..exceptions import MediaServerError
+from ..exceptions import TMDBError
 from .match import Candidate, MatchDecision, choose
 
 log = logging.getLogger("mediaserver.tmdb")
@@ -35,14 +36,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # a v4 API Read Access Token is a JWT (three base64url parts, starting "eyJ"), sent as Bearer.
 _V3_KEY = re.compile(r"^[0-9a-fA-F]{32}$")
 _V4_TOKEN = re.compile(r"^eyJ[\w-]*\.[\w-]+\.[\w-]+$")
-
-
-class TMDBError(MediaServerError):
-    """TMDB could not answer: HTTP status and TMDB's status_message in the text, `.status` (or None)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _year(date: str | None) -> int | None:

@@ -28,8 +28,7 @@ from .decision import main_video
 from .facts import media_facts
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
 from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
-from .playlist import (Rendition, SubtitleRendition, event_to_vod, render_master, segment_count,
-                       subtitle_playlist)
+from .playlist import Rendition, SubtitleRendition, event_to_vod, render_master, segment_count, subtitle_playlist
 from .sources import extract_subtitles, keyframe_times, subtitle_cache_dir
 
 log = logging.getLogger("mediaserver.transcode")

@@ -7,8 +7,20 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, make_response, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf.csrf import generate_csrf
 
 from ..accounts import authenticate, create_user, has_users

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from .. import metrics
+from ..db import database
 from ..models import TranscodeJob
 from ..party import store
 from ..party.access import PartyError
@@ -80,7 +81,7 @@ def _message(exc: Exception) -> str:
 
 
 def _check_database() -> None:
-    with current_app.extensions["engine"].connect() as conn:
+    with database().engine.connect() as conn:
         conn.execute(text("SELECT 1"))
 
 
@@ -162,8 +163,8 @@ class StateCollector:
     (Redis `mediaserver:parties:active` and each party's state). A source that cannot be read is left
     out of the scrape, and `mediaserver_metrics_source_up{source}` says 0."""
 
-    def __init__(self, sessionmaker, redis) -> None:
-        self.sessionmaker, self.redis = sessionmaker, redis
+    def __init__(self, database, redis) -> None:
+        self.database, self.redis = database, redis
 
     def collect(self):
         up = GaugeMetricFamily("mediaserver_metrics_source_up",
@@ -187,7 +188,7 @@ class StateCollector:
         yield up
 
     def _queue_depth(self) -> GaugeMetricFamily:
-        with self.sessionmaker() as session:
+        with self.database.sessions() as session:
             counts = dict(session.execute(select(TranscodeJob.status, func.count()).where(
                 TranscodeJob.status.in_(QUEUE_STATUSES)).group_by(TranscodeJob.status)).all())
         gauge = GaugeMetricFamily("mediaserver_transcode_queue_depth",
@@ -230,7 +231,7 @@ def init_app(app: Flask) -> None:
     other `before_request` hook, and its `after_request` sees the final response)."""
     app.extensions["probe_redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=HEALTH_TIMEOUT_S,
                                                    socket_timeout=HEALTH_TIMEOUT_S)
-    app.extensions["metrics_state"] = StateCollector(app.extensions["sessionmaker"], app.extensions["probe_redis"])
+    app.extensions["metrics_state"] = StateCollector(database(app), app.extensions["probe_redis"])
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(bp)

@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 
-from flask import Flask, current_app, request, session
+from flask import Flask, request, session
 from flask_socketio import Namespace, emit, join_room, leave_room
 from redis.exceptions import LockError, RedisError
 

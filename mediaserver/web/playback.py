@@ -24,7 +24,7 @@ from werkzeug.security import safe_join
 
 from .. import tokens
 from ..config import TranscodeSettings
-from ..db import get_db
+from ..db import database, get_db
 from ..exceptions import TokenError, TokenExpired
 from ..models import MediaFile, PlaybackPosition, User, utcnow
 from ..party import access
@@ -192,7 +192,7 @@ def _user_exists(user_id: int) -> bool:
     user = g.get("user")
     if user is not None and user.id == user_id:
         return True
-    with current_app.extensions["engine"].connect() as conn:
+    with database().engine.connect() as conn:
         return conn.execute(_USER_EXISTS, {"user_id": user_id}).first() is not None
 
 

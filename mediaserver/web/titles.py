@@ -10,10 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import images
 from ..db import get_db
+from ..exceptions import TMDBError
 from ..library import enrich, prefs
 from ..models import Episode, Genre, MediaFile, Movie, Season, Show
 from ..scanner.match import choose
-from ..scanner.tmdb import TMDBError
 from ..text import normalize_title
 from .auth import admin_required, login_required
 from .errors import error_response

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 

@@ -6,6 +6,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from tests.app_fixtures import app, auth_client, client, ladder_app, redis_db, runner, user  # noqa: F401
+
 #: Debian's chromium; Playwright's own browser downloads are not used.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

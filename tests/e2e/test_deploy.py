@@ -23,9 +23,9 @@ import pytest
 import requests
 from redis import Redis
 
+from tests.databases import database_url
 from tests.deploy_stack import NGINX, PYTHON, Stack, app_env, free_port
 from tests.e2e.test_player import FAST, PLAYING_PAST, log_in
-from tests.databases import database_url
 from tests.helpers import NO_RATE_LIMITS_ENV, PASSWORD, PROJECT, TEST_REDIS_URL, clip, csrf_session
 from tests.integration.test_party_processes import position
 from tests.party_peer import Peer, now_ms

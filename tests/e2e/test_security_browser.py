@@ -9,7 +9,6 @@ import pytest
 from tests.helpers import PASSWORD, serving
 from tests.integration.security_world import world_fixture
 
-
 world = world_fixture("browser_security")
 
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from mediaserver import create_app
+from mediaserver.accounts import create_user
 from mediaserver.db import get_db
 from mediaserver.models import Episode, Movie, ScanRun, Show, TranscodeJob, utcnow
-from mediaserver.accounts import create_user
 from tests.helpers import NO_RATE_LIMITS, PASSWORD, app_config, clip, media_id
 
 DIRECT = "Movies/Friday (2012)/Friday (2012).mp4"  # H.264/AAC MP4 with an .srt beside it: direct play

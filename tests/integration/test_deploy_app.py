@@ -8,9 +8,9 @@ import m3u8
 import pytest
 
 from mediaserver import create_app
+from mediaserver.accounts import create_user
 from mediaserver.config import from_environment
 from mediaserver.exceptions import ConfigError
-from mediaserver.accounts import create_user
 from tests.helpers import MEDIA, PASSWORD, app_config, make_library, media_id
 
 WEBM = "video/big_buck_bunny_0_30.webm"  # VP8/Vorbis: an HLS ladder

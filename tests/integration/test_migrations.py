@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from mediaserver.db import alembic_config, make_engine
-from mediaserver.models import Base, MediaFile, Movie, Stream, TranscodeJob, User
-from mediaserver.models import Participant, WatchSession
+from mediaserver.models import Base, MediaFile, Movie, Participant, Stream, TranscodeJob, User, WatchSession
 from tests.databases import backend, database_url
 
 SCRIPTS = ScriptDirectory.from_config(alembic_config("sqlite://"))

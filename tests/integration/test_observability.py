@@ -24,8 +24,16 @@ from mediaserver.db import get_db
 from mediaserver.library.scan import run_library_scan
 from mediaserver.models import MediaFile, TranscodeJob, utcnow
 from mediaserver.transcode import jobs
-from tests.helpers import (PASSWORD, PROJECT, TEST_REDIS_URL, app_config, csrf_session, make_library, media_id,
-                           run_worker)
+from tests.helpers import (
+    PASSWORD,
+    PROJECT,
+    TEST_REDIS_URL,
+    app_config,
+    csrf_session,
+    make_library,
+    media_id,
+    run_worker,
+)
 
 FLOWER, BROKEN = "Movies/Flower.mp4", "Broken/bad.mp4"
 HTTP_COUNT = "mediaserver_http_request_duration_seconds_count"

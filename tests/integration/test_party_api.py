@@ -11,9 +11,9 @@ import pytest
 from redis import Redis
 
 from mediaserver import create_app, tokens
+from mediaserver.accounts import create_user
 from mediaserver.db import get_db
 from mediaserver.models import Participant
-from mediaserver.accounts import create_user
 from tests.helpers import MEDIA, NO_RATE_LIMITS, PASSWORD, TEST_REDIS_URL, app_config, clip, media_id
 
 BBB, FLOWER = "Movies/BBB (2008).mp4", "Movies/Flower.mp4"

@@ -24,11 +24,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from mediaserver import create_app
-from mediaserver.db import get_db
-from mediaserver.models import ScanRun, TranscodeJob
-from mediaserver.models import Participant, WatchSession
-from mediaserver.web import errors
 from mediaserver.accounts import create_user
+from mediaserver.db import get_db
+from mediaserver.models import Participant, ScanRun, TranscodeJob, WatchSession
+from mediaserver.web import errors
 from tests.helpers import PASSWORD, app_config, clip, csrf_session, media_id
 from tests.party_peer import NS, Peer
 

@@ -171,8 +171,8 @@ def test_guest_joins_are_limited_per_address_and_parties_per_user(limited):
     host = limited.test_client()
     login(host, "alice")
     with limited.app_context():
-        from mediaserver.models import MediaFile
         from mediaserver.db import get_db
+        from mediaserver.models import MediaFile
         db = get_db()
         db.add(MediaFile(root="/nowhere", path="a.mp4", size=1, mtime=0, status="ok"))
         db.commit()

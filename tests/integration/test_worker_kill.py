@@ -19,12 +19,11 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from sqlalchemy import select, update
 
-from mediaserver import create_app
+from mediaserver import create_app, tasks
+from mediaserver.accounts import create_user
 from mediaserver.db import get_db, new_session
 from mediaserver.models import TranscodeJob, utcnow
-from mediaserver import tasks
 from mediaserver.transcode import execute, jobs, recovery
-from mediaserver.accounts import create_user
 from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, make_library, run_worker
 
 CLIP = "video/bbb_hevc_720p_10s.mp4"  # slow enough (HEVC decode, the whole ladder) to be killed mid-job

@@ -7,6 +7,7 @@ import pytest
 from mediaserver.config import from_environment
 from mediaserver.exceptions import ConfigError
 
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     for name in list(os.environ):

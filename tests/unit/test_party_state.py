@@ -5,10 +5,17 @@ import pytest
 
 from mediaserver.party import state
 from mediaserver.party.model import (
-    BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, WAITING,
+    BUFFERING,
+    COHOST,
+    GUEST,
+    HOST,
+    LOADING,
+    OFFLINE,
+    PAUSED,
+    PLAYING,
+    WAITING,
 )
 from tests.unit.party_builders import DUR, SETTLED, T0, apply_event, in_state, make, playing, send, snapshot, waiting
-
 
 # --- play, pause, seek in every state ---
 

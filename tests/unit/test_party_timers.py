@@ -4,10 +4,18 @@ import json
 
 from mediaserver.party import state
 from mediaserver.party.model import (
-    COHOST, GUEST, HOST, OFFLINE, PAUSED, PLAYING, READY, WAITING, Party, QueueItem,
+    COHOST,
+    GUEST,
+    HOST,
+    OFFLINE,
+    PAUSED,
+    PLAYING,
+    READY,
+    WAITING,
+    Party,
+    QueueItem,
 )
 from tests.unit.party_builders import DUR, SETTLED, T0, make, playing, send, waiting
-
 
 # --- titles ---
 
