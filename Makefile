@@ -31,14 +31,13 @@ run: setup
 
 # The two database passes run at once: a pass keeps one core about two-thirds busy (it waits on
 # ffmpeg, sockets and timers), so two share the 2-core machine with room to spare, and the suite takes
-# the time of the longer one (docs/PERFORMANCE.md, "The test suite"). The browser tests, which measure
-# sync in milliseconds, come last in the SQLite pass, when the PostgreSQL pass is done.
+# the time of the longer one (docs/PERFORMANCE.md, "The test suite").
 test: lint test-js test-unit
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: $(VENV)/.installed
 	@echo "=== import contracts (pyproject.toml, ARCHITECTURE.md) ==="
-	PYTHONPATH=. $(VENV)/bin/lint-imports
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-logo
 
 test-js:
 	bash scripts/ensure-tools.sh node
@@ -49,16 +48,21 @@ test-unit: $(VENV)/.installed
 	@echo "=== unit tests: the pure cores, no app, no database ==="
 	$(PYTEST) tests/unit
 
-# The database-kind pass: everything that builds an app (tests/integration) on both databases; the
-# browser tests (tests/e2e) once, here, since what they check does not depend on the database kind.
+# Everything that builds an app (tests/integration) runs on both databases. The browser tests
+# (tests/e2e) run once, since what they check does not depend on the database kind, split so that the
+# two passes take about as long: the player's (which, like the integration tests, need every clip
+# transcoded) first in the PostgreSQL pass, the party, deployment and security ones last in the SQLite pass.
+PLAYER_E2E = tests/e2e/test_player.py
+
 test-sqlite: setup
 	bash scripts/ensure-tools.sh chromium nginx
-	@echo "=== integration and browser tests on SQLite (a copy of one migrated file per test) ==="
-	MEDIASERVER_TEST_DATABASE_URL= $(PYTEST) tests/integration tests/e2e
+	@echo "=== integration tests, and the browser tests but the player's, on SQLite (a copy of one migrated file per test) ==="
+	MEDIASERVER_TEST_DATABASE_URL= $(PYTEST) tests/integration tests/e2e --ignore=$(PLAYER_E2E)
 
 test-postgres: setup
-	@echo "=== integration tests on PostgreSQL at $(TEST_POSTGRES_URL) (a database per test) ==="
-	MEDIASERVER_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(PYTEST) tests/integration
+	bash scripts/ensure-tools.sh chromium
+	@echo "=== the player's browser tests, and the integration tests, on PostgreSQL at $(TEST_POSTGRES_URL) ==="
+	MEDIASERVER_TEST_DATABASE_URL='$(TEST_POSTGRES_URL)' $(PYTEST) $(PLAYER_E2E) tests/integration
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -55,18 +55,25 @@ def auth_client(client, user):
     return client
 
 
+#: The session's ladder app, once built: the integration and e2e conftests each declare `ladder_app`
+#: (a fixture per directory), and a pass that runs both builds it once.
+_LADDER: dict = {}
+
+
 @pytest.fixture(scope="session")
 def ladder_app(tmp_path_factory):
     """An app whose library is all of ../shared/media, scanned and transcoded by a real RQ worker."""
-    base = tmp_path_factory.mktemp("ladder")
-    conn = Redis.from_url(TEST_REDIS_URL)
-    conn.flushdb()
-    app = create_app(app_config(base, LIBRARY_ROOTS=[str(MEDIA)], AUTO_TRANSCODE_DEFAULT=True))
-    with app.app_context():
-        create_user("alice", PASSWORD, is_admin=True)
-    result = app.test_cli_runner().invoke(args=["scan"])
-    assert result.exit_code == 0, result.output
-    run_worker(app)
-    yield app
-    conn.flushdb()
-    shutil.rmtree(base, ignore_errors=True)
+    if "app" not in _LADDER:
+        base = tmp_path_factory.mktemp("ladder")
+        Redis.from_url(TEST_REDIS_URL).flushdb()
+        app = create_app(app_config(base, LIBRARY_ROOTS=[str(MEDIA)], AUTO_TRANSCODE_DEFAULT=True))
+        with app.app_context():
+            create_user("alice", PASSWORD, is_admin=True)
+        result = app.test_cli_runner().invoke(args=["scan"])
+        assert result.exit_code == 0, result.output
+        run_worker(app)
+        _LADDER.update(app=app, base=base)
+    yield _LADDER["app"]
+    if "base" in _LADDER:  # the first of the two fixtures to finish, at the end of the session
+        Redis.from_url(TEST_REDIS_URL).flushdb()
+        shutil.rmtree(_LADDER.pop("base"), ignore_errors=True)

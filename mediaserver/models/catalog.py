@@ -91,7 +91,15 @@ class Show(TitleMixin, Base):
                                                  order_by="Season.number")
 
 
-class Season(Base):
+class NumberedMixin:
+    """What seasons and episodes share: their `number` in their show or season, a title, an overview."""
+
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(512))
+    overview: Mapped[str | None] = mapped_column(Text)
+
+
+class Season(NumberedMixin, Base):
     """Season `number` of a show (0 holds the specials, as on TMDB)."""
 
     __tablename__ = "seasons"
@@ -99,9 +107,6 @@ class Season(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str | None] = mapped_column(String(512))
-    overview: Mapped[str | None] = mapped_column(Text)
     poster: Mapped[str | None] = mapped_column(String(256))
 
     show: Mapped[Show] = relationship(back_populates="seasons")
@@ -109,18 +114,15 @@ class Season(Base):
                                                    order_by="Episode.number")
 
 
-class Episode(Base):
+class Episode(NumberedMixin, Base):
     """Episode `number` of a season; its files (versions, or one file holding several episodes)."""
 
     __tablename__ = "episodes"
     __table_args__ = (UniqueConstraint("season_id", "number", name="uq_episodes_season_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    air_date: Mapped[str | None] = mapped_column(String(10))  # as TMDB gives it (YYYY-MM-DD)
     season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str | None] = mapped_column(String(512))
-    overview: Mapped[str | None] = mapped_column(Text)
-    air_date: Mapped[str | None] = mapped_column(String(10))
 
     season: Mapped[Season] = relationship(back_populates="episodes")
     files: Mapped[list[MediaFile]] = relationship(secondary=episode_files, back_populates="episodes",

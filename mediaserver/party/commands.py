@@ -18,6 +18,8 @@ MAX_EVENT_ID_CHARS = 64
 MAX_CHAT_CHARS = 500
 MAX_EMOJI_CHARS = 16
 REQUEST_KINDS = ("add", "remove", "move")
+#: The room's messages: event -> (its data field, what an error calls it, most characters).
+MESSAGES = {"chat": ("text", "chat text", MAX_CHAT_CHARS), "react": ("emoji", "emoji", MAX_EMOJI_CHARS)}
 ROLES = (HOST, COHOST, GUEST)
 
 
@@ -30,30 +32,32 @@ class Play:
 
 
 @dataclass(frozen=True)
-class Pause:
-    """`pause {rev, position_ms, event_id?}`: pause where the pauser is (ms, >= 0)."""
+class _ToPosition:
+    """A timeline command naming a position (ms, >= 0) at revision `rev`."""
 
     rev: int
     position_ms: int
     event_id: str | None = None
 
 
+class Pause(_ToPosition):
+    """`pause {rev, position_ms, event_id?}`: pause where the pauser is."""
+
+
+class Seek(_ToPosition):
+    """`seek {rev, position_ms, event_id?}`: move the room's position, keeping its state."""
+
+
 @dataclass(frozen=True)
-class Seek:
-    """`seek {rev, position_ms, event_id?}`: move the room's position (ms, >= 0), keeping its state."""
-
-    rev: int
-    position_ms: int
-    event_id: str | None = None
+class _NoData:
+    """A command whose data says nothing the room uses."""
 
 
-@dataclass(frozen=True)
-class Buffering:
+class Buffering(_NoData):
     """`buffering {position_ms?}`: this member's player stalled."""
 
 
-@dataclass(frozen=True)
-class Ready:
+class Ready(_NoData):
     """`ready {position_ms?}`: this member's player can play at the room's position."""
 
 
@@ -72,8 +76,7 @@ class SetRole:
     role: str
 
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(_NoData):
     """`skip {}`: the next queued title now."""
 
 
@@ -132,6 +135,16 @@ class RequestChange:
 
 
 @dataclass(frozen=True)
+class Message:
+    """`chat {text}` (1 to MAX_CHAT_CHARS characters) or `react {emoji}` (1 to MAX_EMOJI_CHARS), trimmed:
+    `event` is chat or react, `field` the data's key, `value` what the room is shown."""
+
+    event: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
 class Decide:
     """`decide {request_id, approve}`: the host or a cohost approves or denies a pending request."""
 
@@ -139,22 +152,8 @@ class Decide:
     approve: bool
 
 
-@dataclass(frozen=True)
-class Chat:
-    """`chat {text}` (1 to MAX_CHAT_CHARS characters, trimmed)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class React:
-    """`react {emoji}` (1 to MAX_EMOJI_CHARS characters, trimmed)."""
-
-    emoji: str
-
-
 Command = Union[Play, Pause, Seek, Buffering, Ready, SetControl, SetRole, Skip, QueueAdd, QueueRemove, QueueMove,
-                RequestChange, Decide, Chat, React]
+                RequestChange, Decide, Message]
 TIMELINE = (Play, Pause, Seek)
 
 
@@ -233,8 +232,7 @@ def parse(event: str, data: object) -> Command:
         return RequestChange(_change(kind, payload))
     if event == "decide":
         return Decide(_int(data, "request_id", "no such pending request"), bool(data.get("approve")))
-    if event == "chat":
-        return Chat(_text(data, "text", "chat text", MAX_CHAT_CHARS))
-    if event == "react":
-        return React(_text(data, "emoji", "emoji", MAX_EMOJI_CHARS))
+    if event in MESSAGES:
+        field, label, most = MESSAGES[event]
+        return Message(event, field, _text(data, field, label, most))
     raise Rejected("invalid", f"unknown event {event!r}")

@@ -6,7 +6,7 @@ Guests' requests, and everyone's chat and reactions, are rate-limited over a sli
 """
 from __future__ import annotations
 
-from .commands import Chat, Decide, QueueAdd, QueueChange, QueueMove, QueueRemove, React, RequestChange
+from .commands import Decide, Message, QueueAdd, QueueChange, QueueMove, QueueRemove, RequestChange
 from .model import COHOST, HOST, Member, Outcome, Party, QueueItem, Rejected, Request
 
 #: (events, window ms) per member. Requests: the issue's example (5 per minute); chat and reactions
@@ -49,12 +49,10 @@ def apply(party: Party, member: Member, command, now_ms: int) -> Outcome:
         if request is None or request.status != "pending":
             raise Rejected("invalid", "no such pending request")
         return _decide(party, request, command.approve)
-    if isinstance(command, (Chat, React)):  # shown to the room as sent, trimmed
-        event, field, value = ("chat", "text", command.text) if isinstance(command, Chat) else \
-            ("react", "emoji", command.emoji)
-        _limit(party, member, event, now_ms)
-        body = {"member_id": member.id, "name": member.name, field: value, "server_ms": now_ms}
-        return Outcome(emits=[(event, {**body, "system": False} if event == "chat" else body)])
+    if isinstance(command, Message):  # chat and reactions: shown to the room as sent, trimmed
+        _limit(party, member, command.event, now_ms)
+        body = {"member_id": member.id, "name": member.name, command.field: command.value, "server_ms": now_ms}
+        return Outcome(emits=[(command.event, {**body, "system": False} if command.event == "chat" else body)])
     raise Rejected("invalid", f"unknown command {type(command).__name__}")
 
 

@@ -19,25 +19,8 @@ from __future__ import annotations
 
 from . import queue
 from .commands import TIMELINE, Buffering, Command, Pause, Play, Ready, SetControl, SetRole, Skip
-from .model import (
-    BUFFERING,
-    COHOST,
-    GUEST,
-    HOST,
-    LOADING,
-    OFFLINE,
-    PAUSED,
-    PLAYING,
-    READY,
-    WAITING,
-    Barrier,
-    Member,
-    Outcome,
-    Party,
-    PartyTimings,
-    QueueItem,
-    Rejected,
-)
+from .model import BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING
+from .model import Barrier, Member, Outcome, Party, PartyTimings, QueueItem, Rejected
 
 MIN_LEAD_MS = 300            # issue 5: a play starts at least 300 ms after the server accepts it
 LEAD_MARGIN_MS = 100         # on top of the largest RTT reported (ms)

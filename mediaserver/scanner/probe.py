@@ -7,36 +7,7 @@ from dataclasses import dataclass, field
 
 from ..exceptions import ProbeError
 from ..ratios import parse_ratio
-
-
-@dataclass
-class StreamInfo:
-    """One stream; units as in `mediaserver.models.Stream` (fps in frames/s, sample_rate in Hz)."""
-
-    index: int
-    type: str
-    codec: str | None = None
-    profile: str | None = None
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    channels: int | None = None
-    sample_rate: int | None = None
-    language: str | None = None
-    title: str | None = None
-    is_default: bool = False
-    bit_rate: int | None = None
-    duration_ms: int | None = None
-    sample_aspect_ratio: str | None = None
-    field_order: str | None = None
-    rotation: int | None = None
-    attached_pic: bool = False
-    level: int | None = None
-    pix_fmt: str | None = None
-    color_transfer: str | None = None
-    color_primaries: str | None = None
-    is_vfr: bool = False
-    forced: bool = False
+from ..streams import StreamFacts
 
 
 @dataclass
@@ -46,7 +17,7 @@ class ProbeResult:
     container: str | None
     duration_ms: int | None
     bit_rate: int | None
-    streams: list[StreamInfo] = field(default_factory=list)
+    streams: list[StreamFacts] = field(default_factory=list)
 
 
 def run_ffprobe(path: str, *, ffprobe: str = "ffprobe", timeout_s: float = 60) -> dict:
@@ -88,7 +59,7 @@ def parse_probe(data: dict) -> ProbeResult:
     )
 
 
-def _stream(s: dict) -> StreamInfo:
+def _stream(s: dict) -> StreamFacts:
     tags = {k.lower(): v for k, v in (s.get("tags") or {}).items()}
     disposition = s.get("disposition") or {}
     kind = s.get("codec_type") or "unknown"
@@ -96,7 +67,7 @@ def _stream(s: dict) -> StreamInfo:
     if kind == "video":
         real = _rate(s.get("r_frame_rate"))
         fps = _rate(s.get("avg_frame_rate")) or real
-    return StreamInfo(
+    return StreamFacts(
         index=int(s.get("index", 0)),
         type=kind,
         codec=s.get("codec_name"),

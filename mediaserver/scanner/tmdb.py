@@ -196,11 +196,18 @@ class TMDBClient:
     # -- matching --------------------------------------------------------------------------------
 
     def find_movie(self, title: str, year: int | None) -> MatchDecision:
-        """Search with the year; if nothing reaches the threshold, search again without it and choose."""
+        """The TMDB movie that `title` (a name guess) and `year` (or None) name, chosen by confidence:
+        /search/movie with the year; when no candidate reaches `match.MATCH_THRESHOLD`, once more without
+        it (TMDB's year filter is strict: a file dated +-1 year, or a title TMDB has without a date, only
+        shows up unfiltered). Returns a MatchDecision: `best` (a Candidate, or None below the threshold:
+        never "first result wins") and the `scored` candidates, best first. Raises TMDBError when TMDB
+        cannot answer after the client's retries."""
         return self._find(lambda y: self.search_movie(title, y), title, year, None)
 
     def find_show(self, title: str, year: int | None, country: str | None = None) -> MatchDecision:
-        """Like find_movie with /search/tv and first_air_date_year; `country` (ISO 3166-1) breaks ties."""
+        """Like `find_movie`, with /search/tv and `first_air_date_year`; `country` (ISO 3166-1 alpha-2,
+        from the name: "The Office (UK)") adds `match.COUNTRY_BONUS` to the shows of that origin.
+        Raises TMDBError."""
         return self._find(lambda y: self.search_tv(title, y), title, year, country)
 
     def _find(self, search: Callable[[int | None], list[Candidate]], title: str, year: int | None,

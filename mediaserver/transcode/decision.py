@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..streams import StreamFacts
+
 DIRECT, REMUX, TRANSCODE = "direct", "remux", "transcode"
 
 SAFE_H264_PROFILES = {"baseline", "constrained baseline", "main", "high"}
@@ -31,36 +33,6 @@ INTERLACED_FIELD_ORDERS = {"tt", "bb", "tb", "bt"}
 MP4_FORMAT_NAMES = {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"}
 TEXT_SUBTITLE_CODECS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
 BITMAP_SUBTITLE_CODECS = {"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub"}
-
-
-@dataclass(frozen=True)
-class StreamFacts:
-    """What planning reads of one ffprobe stream (units as in `models.Stream`): `index` is ffprobe's,
-    `type` its codec_type (video, audio, subtitle, ...), sizes in px, `level` H.264's level_idc (42 =
-    4.2), `fps` in frames/s, `bit_rate` in bit/s, `duration_ms` in ms (the stream's own), `language`
-    ISO 639-2 as tagged; `attached_pic` marks cover art; `is_default` and `forced` are dispositions."""
-
-    index: int
-    type: str
-    codec: str | None = None
-    profile: str | None = None
-    level: int | None = None
-    pix_fmt: str | None = None
-    field_order: str | None = None
-    color_transfer: str | None = None
-    sample_aspect_ratio: str | None = None
-    rotation: int | None = None
-    width: int | None = None
-    height: int | None = None
-    attached_pic: bool = False
-    fps: float | None = None
-    is_vfr: bool = False
-    bit_rate: int | None = None
-    duration_ms: int | None = None
-    language: str | None = None
-    title: str | None = None
-    is_default: bool = False
-    forced: bool = False
 
 
 @dataclass(frozen=True)

@@ -4,21 +4,20 @@ sidecar subtitle rows, loaded here) turned into `plan.MediaFacts`, which `plan`,
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 
 from ..models import MediaFile, Stream
-from .decision import StreamFacts
+from ..streams import StreamFacts
 from .plan import MediaFacts, SidecarFacts
+
+
+#: The fields a stored stream shares with StreamFacts (all of them: `models.Stream` holds what ffprobe gave).
+_FIELDS = tuple(f.name for f in fields(StreamFacts))
 
 
 def stream_facts(stream: Stream) -> StreamFacts:
     """A stored stream as planning sees it (same fields and units)."""
-    return StreamFacts(index=stream.index, type=stream.type, codec=stream.codec, profile=stream.profile,
-                       level=stream.level, pix_fmt=stream.pix_fmt, field_order=stream.field_order,
-                       color_transfer=stream.color_transfer, sample_aspect_ratio=stream.sample_aspect_ratio,
-                       rotation=stream.rotation, width=stream.width, height=stream.height,
-                       attached_pic=stream.attached_pic, fps=stream.fps, is_vfr=stream.is_vfr,
-                       bit_rate=stream.bit_rate, duration_ms=stream.duration_ms, language=stream.language,
-                       title=stream.title, is_default=stream.is_default, forced=stream.forced)
+    return StreamFacts(**{name: getattr(stream, name) for name in _FIELDS})
 
 
 def media_facts(media: MediaFile) -> MediaFacts:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from babelfish import Language, LanguageReverseError
 
 from .command import AudioOut, LadderJob
-from .decision import Decision, StreamFacts, decide, main_video, subtitle_kind
+from ..streams import StreamFacts
+from .decision import Decision, decide, main_video, subtitle_kind
 from .ladder import SourceVideo, plan_ladder
 
 #: A video stream ending this much (s) before the longest audio stream gets its last picture repeated.

@@ -30,9 +30,9 @@ class Rendition:
     width: int | None = None
     height: int | None = None
     frame_rate: float | None = None
+    default: bool = False  # the audio renditions' (one is the default)
     name: str | None = None
     language: str | None = None
-    default: bool = False
 
 
 @dataclass(frozen=True)

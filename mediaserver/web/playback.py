@@ -182,6 +182,17 @@ def _check_token(media_id: int, token: str):
     return None
 
 
+def stream_token_required(view):
+    """A stream route's view runs only when its `token` path component grants its `media_id`
+    (`_check_token`); otherwise the answer is that 403."""
+    @functools.wraps(view)
+    def wrapped(media_id: int, token: str, **kwargs):
+        denied = _check_token(media_id, token)
+        return denied if denied is not None else view(media_id, token, **kwargs)
+
+    return wrapped
+
+
 _USER_EXISTS = select(User.id).where(User.id == bindparam("user_id"))
 
 
@@ -248,12 +259,10 @@ def _send_inside(base: str, subpath: str, max_age: int):
 
 
 @bp.get("/hls/<int:media_id>/<token>/<path:subpath>")
+@stream_token_required
 def hls_file(media_id: int, token: str, subpath: str):
     """A playlist or segment of the title's playable ladder; 403 bad token, 404 outside the folder.
     Playlists are never cached (a live one grows)."""
-    denied = _check_token(media_id, token)
-    if denied is not None:
-        return denied
     folder = _served_folder(media_id)
     if folder is None:
         return error_response(404, f"media file {media_id} has no HLS ladder")
@@ -280,11 +289,9 @@ def _served_folder(media_id: int) -> str | None:
 
 
 @bp.get("/media/<int:media_id>/<token>/<name>")
+@stream_token_required
 def direct_file(media_id: int, token: str, name: str):
     """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416)."""
-    denied = _check_token(media_id, token)
-    if denied is not None:
-        return denied
     media = get_media_or_404(media_id)
     if media.status != "ok" or decision_for(media_facts(media)).method != DIRECT:
         return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
@@ -292,11 +299,9 @@ def direct_file(media_id: int, token: str, name: str):
 
 
 @bp.get("/media/<int:media_id>/<token>/subs/<key>.vtt")
+@stream_token_required
 def direct_subtitle(media_id: int, token: str, key: str):
     """A text subtitle of a directly played file as WebVTT (converted once, then cached)."""
-    denied = _check_token(media_id, token)
-    if denied is not None:
-        return denied
     media = get_media_or_404(media_id)
     track = next((t for t in subtitle_tracks(media_facts(media)) if t.key == key), None)
     if track is None or not track.convertible:

@@ -95,12 +95,22 @@ def _filtered(model: type[Movie] | type[Show]) -> Select:
     return query.order_by(*ordering({k: getattr(model, c) for k, c in SORTS.items()}, "title", model.id))
 
 
-@bp.get("/api/library/movies")
+#: The lists: each kind's model, its JSON, and the relationships every item of a page carries.
+LISTS = {
+    "movies": (Movie, movie_json, lambda: (selectinload(Movie.files), selectinload(Movie.genres))),
+    "shows": (Show, show_json, lambda: (selectinload(Show.genres), selectinload(Show.seasons)
+                                        .selectinload(Season.episodes).selectinload(Episode.files))),
+}
+
+
+@bp.get("/api/library/movies", defaults={"kind": "movies"})
+@bp.get("/api/library/shows", defaults={"kind": "shows"})
 @login_required
-def api_movies():
-    """`GET /api/library/movies?q&genre&year&sort=title|year|added&order=asc|desc&page&per_page`."""
-    query = _filtered(Movie).options(selectinload(Movie.files), selectinload(Movie.genres))
-    return paginate(query, movie_json)
+def api_titles(kind: str):
+    """`GET /api/library/movies|shows?q&genre&year&sort=title|year|added&order=asc|desc&page&per_page`:
+    a page of movies, or of shows with their seasons and episodes nested (`paginate`'s shape)."""
+    model, render, loads = LISTS[kind]
+    return paginate(_filtered(model).options(*loads()), render)
 
 
 @bp.get("/api/library/movies/<int:movie_id>")
@@ -108,15 +118,6 @@ def api_movies():
 def api_movie(movie_id: int):
     """One movie with its cast and match candidates; 404 when unknown."""
     return movie_json(_get_or_404(Movie, movie_id), detail=True)
-
-
-@bp.get("/api/library/shows")
-@login_required
-def api_shows():
-    """`GET /api/library/shows?...` as for movies; seasons and episodes nested in each show."""
-    query = _filtered(Show).options(selectinload(Show.genres), selectinload(Show.seasons)
-                                    .selectinload(Season.episodes).selectinload(Episode.files))
-    return paginate(query, show_json)
 
 
 @bp.get("/api/library/shows/<int:show_id>")
@@ -194,14 +195,6 @@ def frame(media_id: int):
     return send_from_directory(settings.images_dir, name, max_age=86400)
 
 
-def _tmdb_on() -> bool:
-    return prefs.tmdb_api_key(get_db(), prefs.settings()) is not None
-
-
-def _grid(tab: str):
-    return render_template("grid.html", tab=tab, tmdb_on=_tmdb_on())
-
-
 @bp.get("/movies")
 @bp.get("/")  # registered first (decorators apply bottom-up), so url_for gives "/"
 @login_required
@@ -215,6 +208,16 @@ def grid_movies():
 def grid_shows():
     """The shows' poster grid."""
     return _grid("shows")
+
+
+def _tmdb_on() -> bool:
+    """Whether TMDB enrichment is on (a key in Settings or TMDB_API_KEY): the pages offer fix match then."""
+    return prefs.tmdb_api_key(get_db(), prefs.settings()) is not None
+
+
+def _grid(tab: str):
+    """The poster grid page of `tab` (movies or shows); static/js/grid.js fills it from the API."""
+    return render_template("grid.html", tab=tab, tmdb_on=_tmdb_on())
 
 
 @bp.get("/movies/<int:movie_id>")

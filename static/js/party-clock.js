@@ -7,6 +7,7 @@
 //   clock.onPong(d)     a `time_pong {client_ms, server_ms}`
 //   clock.heard(ms)     any other message's server_ms (a state, the join ack)
 //   clock.reset()       forget every sample (a new connection: maybe another server process)
+//   eventId()           (exported beside the class) a fresh UUID for a command's event_id
 //
 // Each pong is a sample: rtt = now - client_ms, offset = server_ms - (client_ms + now) / 2. Of the last
 // 8 samples the one with the smallest RTT gives the offset (NTP-style: the fastest round trip leaves the
@@ -86,3 +87,14 @@ export class PartyClock {
 }
 
 Object.assign(PartyClock, { BURST: 5, SPACING_MS: 100, TAIL: 3, TAIL_SPACING_MS: 1000, KEEP: 8, WINDOW_MS: 60000 });
+
+// A fresh id for a party command (`event_id`: the server drops a repeated one), a UUID v4:
+// crypto.randomUUID needs a secure context (https), so over plain http it is made from getRandomValues.
+export function eventId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+}

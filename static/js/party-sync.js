@@ -10,28 +10,16 @@
 //   engine.last                 the last state received (applied or not)
 //   engine.stats()              {offset_ms, rtt_ms, drift_ms, min_rate, max_rate, seeks, state, rev, ...}
 //
-// Clock (party-clock.js): serverNow() = clientNow() + offset, from `time_ping`/`time_pong` bursts on
-// join and every 30 s (NTP-style, the fastest sample of the last 8).
-//
-// Timeline: `state` events (every change and every 5 s) carry {state, position_ms, anchor_server_ms,
-// rate, rev, ...}; a state with a lower rev than the last applied one only updates members/control
-// info. Target (ms) = position_ms + max(0, serverNow() - anchor_server_ms) * rate while playing,
-// position_ms while paused or waiting (the video is paused there). A play anchored in the future:
-// pause, seek to position_ms now and play() by a timer at the anchor.
-//
-// Drift correction (sync-rules.js): rate within [0.95, 1.05] from 30 ms to 2 s, a seek beyond, or
-// when a rate correction has not settled within 10 s; a seek aims at the room's position plus the
-// expected seek latency (learned: the time from setting currentTime until it plays again), and drift is
-// ignored until that seek has completed (`seeked`, then playing again).
-//
+// The clock is party-clock.js's (serverNow() = clientNow() + offset, NTP-style); the room's position
+// and the drift rules are sync-rules.js's. A `state` with a lower rev than the last applied one only
+// updates members and control info; a play anchored in the future: pause at position_ms, play at the anchor.
 // Presence: `report {drift_ms, rtt_ms}` every 2 s. A stall (`waiting`) while the room plays that the
-// engine's own seek did not cause: `buffering {position_ms}`, then `ready {position_ms}` once it can
-// play again (a wait within 1 s of the engine's own play() counts only if it lasts past that second;
-// a seek of the engine's that still cannot play after 4 s counts too). After joining and after a new
-// title: `ready` once the video can play at the room's position.
-// A refused command comes back as `rejected {event_id, reason, code, state}`: the state is applied
-// (a guest's refused pause resumes in step) and onRejected is called.
-import { PartyClock } from "./party-clock.js";
+// engine's own seek did not cause: `buffering`, then `ready` once it can play again (a wait within 1 s
+// of the engine's own play() counts only if it lasts past that second; a seek of the engine's that still
+// cannot play after 4 s counts too); after joining and after a new title, `ready` once it can play at
+// the room's position. A `rejected {event_id, reason, code, state}` applies its state (a guest's
+// refused pause resumes in step) and calls onRejected.
+import { PartyClock, eventId } from "./party-clock.js";
 import { RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim }
   from "./sync-rules.js";
 
@@ -360,21 +348,12 @@ export class PartySync {
   }
 
   // ---- commands ----------------------------------------------------------------------------------
-  eventId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));  // randomUUID needs a secure context (https)
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
   command(event, data) {
     if (!this.isJoined || !this.socket.connected) {
       if (this.options.onNotice) this.options.onNotice("Not connected to the party: try again in a moment.");
       return null;
     }
-    const payload = Object.assign({}, data, { rev: this.rev, event_id: this.eventId() });
+    const payload = Object.assign({}, data, { rev: this.rev, event_id: eventId() });
     this.socket.emit(event, payload);
     return payload.event_id;
   }

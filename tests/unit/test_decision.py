@@ -1,7 +1,8 @@
 """Direct play, remux or transcode (docs/PLAYBACK.md), and the track names and language tags."""
 import pytest
 
-from mediaserver.transcode.decision import DIRECT, REMUX, TRANSCODE, StreamFacts, decide, subtitle_kind
+from mediaserver.streams import StreamFacts
+from mediaserver.transcode.decision import DIRECT, REMUX, TRANSCODE, decide, subtitle_kind
 from mediaserver.transcode.plan import constant_rate, language_tag
 from mediaserver.transcode.playlist import event_to_vod, subtitle_playlist
 
