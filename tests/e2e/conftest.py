@@ -37,3 +37,29 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in_state(browser, live_server):
+    """The cookies of alice signed in once (Playwright's storage state), for tests that start signed in."""
+    from tests.helpers import PASSWORD
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server + "/")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def signed_in_page(browser, signed_in_state):
+    """A page of a new browser context already signed in as alice (the sign-in itself: test_player.py)."""
+    context = browser.new_context(storage_state=signed_in_state)
+    page = context.new_page()
+    yield page
+    context.close()

@@ -49,8 +49,8 @@ def test_log_in_open_a_title_and_watch_it_play_directly(page, live_server, ladde
 
 
 @pytest.mark.parametrize("rel", decodable_media())
-def test_every_decodable_clip_plays_past_80_percent_with_its_tracks_listed(page, live_server, ladder_app, rel):
-    log_in(page, live_server)
+def test_every_decodable_clip_plays_past_80_percent_with_its_tracks_listed(signed_in_page, live_server, ladder_app, rel):
+    page = signed_in_page
     media = media_id(ladder_app, rel)
     page.goto(f"{live_server}/watch/{media}")
     play_past(page, 0.8)
