@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, select
 from werkzeug.security import safe_join
 
 from .. import tokens
@@ -139,7 +139,10 @@ def api_position(media_id: int):
         row.position_ms, row.updated_at = value, utcnow()
         db.commit()
     elif request.method == "DELETE" and row is not None:
-        db.delete(row)
+        # one statement, not the ORM's delete of the row read above: a player sends its last DELETE from
+        # `pause` and `ended` at once, and the second would find the row gone (a warning, no error)
+        db.execute(delete(PlaybackPosition).where(PlaybackPosition.user_id == g.user.id,
+                                                     PlaybackPosition.media_file_id == media.id))
         db.commit()
         row = None
     return {"media_file_id": media.id, "position_ms": row.position_ms if row else None}

@@ -6,7 +6,28 @@ import pytest
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from tests.app_fixtures import app, auth_client, client, ladder_app, redis_db, runner, user  # noqa: F401
+from tests.app_fixtures import app, auth_client, client, ladder_app, redis_db, runner, titles_app, user  # noqa: F401
+
+#: The browser tests' order: the player's first (they wait for every clip's ladder, and decode them all),
+#: the ones that measure party sync in milliseconds last (make test runs them beside other passes,
+#: which are done or nearly by then).
+ORDER = ("test_player.py", "test_security_browser.py", "test_deploy.py", "test_party.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the browser tests `e2e` and order them by ORDER (a stable sort: within a module, and before
+    them every other test of the session, as collected)."""
+    for item in items:
+        if "e2e" in item.path.parts:
+            item.add_marker("e2e")
+
+    def key(item):
+        if "e2e" not in item.path.parts:
+            return (0, 0)
+        return (1, ORDER.index(item.path.name) if item.path.name in ORDER else len(ORDER))
+
+    items.sort(key=key)
+
 
 #: Debian's chromium; Playwright's own browser downloads are not used.
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -48,6 +48,7 @@ def test_log_in_open_a_title_and_watch_it_play_directly(page, live_server, ladde
     assert page.evaluate("document.querySelector('video').currentSrc").startswith(f"{live_server}/media/{media}/")
 
 
+@pytest.mark.every_clip
 @pytest.mark.parametrize("rel", decodable_media())
 def test_every_decodable_clip_plays_past_80_percent_with_its_tracks_listed(signed_in_page, live_server, ladder_app, rel):
     page = signed_in_page

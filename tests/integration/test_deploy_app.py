@@ -19,15 +19,15 @@ PREFIX = "/_protected"
 
 
 @pytest.fixture
-def accel(ladder_app):
+def accel(titles_app):
     """The session's transcoded library with X-Accel on; a logged-in client."""
-    ladder_app.config["X_ACCEL_PREFIX"] = PREFIX
-    client = ladder_app.test_client()
+    titles_app.config["X_ACCEL_PREFIX"] = PREFIX
+    client = titles_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
     try:
-        yield ladder_app, client
+        yield titles_app, client
     finally:
-        ladder_app.config["X_ACCEL_PREFIX"] = None
+        titles_app.config["X_ACCEL_PREFIX"] = None
 
 
 def test_every_hls_file_is_named_for_nginx_with_its_type_and_cache_headers(accel):
@@ -79,16 +79,16 @@ def test_a_direct_play_file_is_named_by_its_real_path(accel):
     path = urlparse(client.get(f"/api/media-files/{media_id(app, RABBIT)}/playback").json["url"]).path
     response = app.test_client().get(path, headers={"Range": "bytes=0-9"})
     assert response.status_code == 200 and response.data == b"" and response.mimetype == "video/mp4"
-    real = os.path.realpath(MEDIA / RABBIT)
+    real = os.path.realpath(os.path.join(app.config["LIBRARY_ROOTS"][0], RABBIT))
     assert response.headers["X-Accel-Redirect"] == f"{PREFIX}/files{quote(real)}"
     assert response.headers["Cache-Control"] == "private, no-cache"
 
 
-def test_without_a_prefix_the_app_sends_the_bytes(ladder_app):
-    client = ladder_app.test_client()
+def test_without_a_prefix_the_app_sends_the_bytes(titles_app):
+    client = titles_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    path = urlparse(client.get(f"/api/media-files/{media_id(ladder_app, RABBIT)}/playback").json["url"]).path
-    response = ladder_app.test_client().get(path, headers={"Range": "bytes=0-9"})
+    path = urlparse(client.get(f"/api/media-files/{media_id(titles_app, RABBIT)}/playback").json["url"]).path
+    response = titles_app.test_client().get(path, headers={"Range": "bytes=0-9"})
     assert response.status_code == 206 and len(response.data) == 10 and "X-Accel-Redirect" not in response.headers
 
 

@@ -13,10 +13,10 @@ RABBIT = "video/rabbit320.mp4"
 
 
 @pytest.fixture(scope="module")
-def direct(ladder_app):
-    client = ladder_app.test_client()
+def direct(titles_app):
+    client = titles_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    body = client.get(f"/api/media-files/{media_id(ladder_app, RABBIT)}/playback").json
+    body = client.get(f"/api/media-files/{media_id(titles_app, RABBIT)}/playback").json
     return client, body, urlparse(body["url"]).path
 
 
@@ -26,9 +26,9 @@ def test_an_h264_aac_mp4_is_played_directly(direct):
     assert path.endswith("/rabbit320.mp4") and [a["language"] for a in body["audio"]] == ["en"]
 
 
-def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(ladder_app, direct):
+def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(titles_app, direct):
     _, _, path = direct
-    anonymous = ladder_app.test_client()
+    anonymous = titles_app.test_client()
     data = (MEDIA / RABBIT).read_bytes()
     whole = anonymous.get(path)
     assert whole.status_code == 200 and whole.data == data
@@ -41,20 +41,20 @@ def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(ladder
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
 
 
-def test_an_expired_token_still_serves_the_logged_in_browser_only(ladder_app, direct):
+def test_an_expired_token_still_serves_the_logged_in_browser_only(titles_app, direct):
     client, _, path = direct
     mid = int(path.split("/")[2])
-    expired, _ = tokens.issue(ladder_app.config["SECRET_KEY"], 1, mid, ttl_s=10, now_s=time.time() - 60)
+    expired, _ = tokens.issue(titles_app.config["SECRET_KEY"], 1, mid, ttl_s=10, now_s=time.time() - 60)
     url = f"/media/{mid}/{expired}/rabbit320.mp4"
     assert client.get(url, headers={"Range": "bytes=0-9"}).status_code == 206  # session cookie
-    refused = ladder_app.test_client().get(url)
+    refused = titles_app.test_client().get(url)
     assert refused.status_code == 403 and refused.json["message"] == "stream token has expired"
 
 
-def test_a_transcoded_title_is_not_served_as_a_file(ladder_app, direct):
+def test_a_transcoded_title_is_not_served_as_a_file(titles_app, direct):
     client, _, _ = direct
-    webm = media_id(ladder_app, "video/big_buck_bunny_0_30.webm")
-    token, _ = tokens.issue(ladder_app.config["SECRET_KEY"], 1, webm, ttl_s=60, now_s=time.time())
+    webm = media_id(titles_app, "video/big_buck_bunny_0_30.webm")
+    token, _ = tokens.issue(titles_app.config["SECRET_KEY"], 1, webm, ttl_s=60, now_s=time.time())
     response = client.get(f"/media/{webm}/{token}/big_buck_bunny_0_30.webm")
     assert response.status_code == 404 and response.is_json
 

@@ -15,25 +15,25 @@ RABBIT = "video/rabbit320.mp4"
 
 
 @pytest.fixture(scope="module")
-def master_path(ladder_app):
-    client = ladder_app.test_client()
+def master_path(titles_app):
+    client = titles_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
-    body = client.get(f"/api/media-files/{media_id(ladder_app, BBB)}/playback").json
+    body = client.get(f"/api/media-files/{media_id(titles_app, BBB)}/playback").json
     return body, urlparse(body["url"]).path
 
 
-def test_playback_answers_a_signed_master_url_and_its_expiry(ladder_app, master_path):
+def test_playback_answers_a_signed_master_url_and_its_expiry(titles_app, master_path):
     body, path = master_path
     assert body["url"].startswith("http://") and path.endswith("/master.m3u8")
-    assert path.startswith(f"/hls/{media_id(ladder_app, BBB)}/")
+    assert path.startswith(f"/hls/{media_id(titles_app, BBB)}/")
     expires = datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
-    ttl = ladder_app.config["TOKEN_TTL_S"]
+    ttl = titles_app.config["TOKEN_TTL_S"]
     assert abs(expires.timestamp() - (time.time() + ttl)) < 5
 
 
-def test_the_token_alone_reaches_every_playlist_and_segment(ladder_app, master_path):
+def test_the_token_alone_reaches_every_playlist_and_segment(titles_app, master_path):
     _, path = master_path
-    anonymous = ladder_app.test_client()  # no cookie, like VLC or a TV
+    anonymous = titles_app.test_client()  # no cookie, like VLC or a TV
     master = anonymous.get(path)
     assert master.status_code == 200 and master.mimetype == "application/vnd.apple.mpegurl"
     base = path.rsplit("/", 1)[0]
@@ -49,13 +49,13 @@ def test_the_token_alone_reaches_every_playlist_and_segment(ladder_app, master_p
         assert segment.status_code == 200 and len(segment.data) > 1000
 
 
-def test_tampered_expired_missing_and_other_title_tokens_get_403(ladder_app, master_path):
+def test_tampered_expired_missing_and_other_title_tokens_get_403(titles_app, master_path):
     _, path = master_path
-    client = ladder_app.test_client()
+    client = titles_app.test_client()
     _, _, mid, token, _ = path.split("/")
-    secret = ladder_app.config["SECRET_KEY"]
+    secret = titles_app.config["SECRET_KEY"]
     expired, _ = tokens.issue(secret, 1, int(mid), ttl_s=10, now_s=time.time() - 60)
-    other_id = media_id(ladder_app, RABBIT)
+    other_id = media_id(titles_app, RABBIT)
     other, _ = tokens.issue(secret, 1, other_id, ttl_s=600, now_s=time.time())
     cases = {
         "tampered": f"/hls/{mid}/{token[:-2]}xx/master.m3u8",
@@ -79,24 +79,24 @@ def test_tampered_expired_missing_and_other_title_tokens_get_403(ladder_app, mas
     "%2fetc%2fpasswd",
     "....//....//etc/passwd",
 ])
-def test_traversal_never_leaves_the_titles_folder(ladder_app, master_path, suffix):
+def test_traversal_never_leaves_the_titles_folder(titles_app, master_path, suffix):
     _, path = master_path
     base = path.rsplit("/", 1)[0]
-    response = ladder_app.test_client().get(f"{base}/{suffix}")
+    response = titles_app.test_client().get(f"{base}/{suffix}")
     assert response.status_code in (403, 404)
     assert b"root:" not in response.data and b"#EXTM3U" not in response.data
 
 
-def test_symlinks_out_of_the_folder_are_not_followed(ladder_app, master_path, tmp_path):
+def test_symlinks_out_of_the_folder_are_not_followed(titles_app, master_path, tmp_path):
     _, path = master_path
     secret = tmp_path / "secret.txt"
     secret.write_text("top secret")
-    out = os.path.join(ladder_app.config["DATA_DIR"], "hls")
+    out = os.path.join(titles_app.config["DATA_DIR"], "hls")
     folder = next(d for d in os.listdir(out) if d.startswith(f"{path.split('/')[2]}-"))
     link = os.path.join(out, folder, "leak.m4s")
     os.symlink(secret, link)
     try:
-        response = ladder_app.test_client().get(path.rsplit("/", 1)[0] + "/leak.m4s")
+        response = titles_app.test_client().get(path.rsplit("/", 1)[0] + "/leak.m4s")
         assert response.status_code == 404 and b"top secret" not in response.data
     finally:
         os.remove(link)

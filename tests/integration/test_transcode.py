@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile, TranscodeJob
-from tests.helpers import MEDIA, decodable_media, media_id
+from tests.helpers import MEDIA, UNDECODABLE, UNREADABLE, decodable_media, media_id
 
 BBB = "video/bbb_h264_aac_720p_30s.mp4"
 
@@ -34,6 +34,7 @@ def keyframe_times(playlist):
     return [round(float(p["pts_time"]), 3) for p in packets if "K" in p["flags"]]
 
 
+@pytest.mark.every_clip
 @pytest.mark.parametrize("rel", decodable_media())
 def test_every_decodable_clip_gets_a_ladder_that_parses_and_matches_its_playlists(ladder_app, rel):
     job = job_for(ladder_app, rel)
@@ -57,18 +58,20 @@ def test_every_decodable_clip_gets_a_ladder_that_parses_and_matches_its_playlist
         assert all(t == times[0] for t in times), "keyframes differ between rungs"
 
 
-def test_truncated_file_fails_with_a_reason_and_leaves_nothing_playable(ladder_app):
-    job = job_for(ladder_app, "broken/flower_truncated.mp4")
+def test_truncated_file_fails_with_a_reason_and_leaves_nothing_playable(titles_app):
+    job = job_for(titles_app, "broken/flower_truncated.mp4")
     assert job.status == "failed" and job.output_dir is None
     assert "decoding stopped at" in job.error and "Invalid data found" in job.error
-    hls = os.path.join(ladder_app.config["DATA_DIR"], "hls")
+    hls = os.path.join(titles_app.config["DATA_DIR"], "hls")
     assert not [d for d in os.listdir(hls) if d.startswith(".tmp")]
-    assert not [d for d in os.listdir(hls) if d.startswith(f"{media_id(ladder_app, 'broken/flower_truncated.mp4')}-")]
-    assert len(os.listdir(hls)) == len(decodable_media())
+    assert not [d for d in os.listdir(hls) if d.startswith(f"{media_id(titles_app, 'broken/flower_truncated.mp4')}-")]
+    with titles_app.app_context():  # one ladder for each decodable file of the library, none for this one
+        paths = get_db().scalars(select(MediaFile.path)).all()
+    assert len(os.listdir(hls)) == len([p for p in paths if p not in UNDECODABLE | UNREADABLE])
 
 
-def test_master_describes_what_was_encoded(ladder_app):
-    base = output_dir(ladder_app, BBB)
+def test_master_describes_what_was_encoded(titles_app):
+    base = output_dir(titles_app, BBB)
     master = m3u8.load(os.path.join(base, "master.m3u8"))
     assert [p.stream_info.resolution for p in master.playlists] == [(1280, 720), (854, 480), (640, 360)]
     (audio,) = master.media
@@ -89,8 +92,8 @@ def test_master_describes_what_was_encoded(ladder_app):
         assert probed["codec_name"] == "h264" and probed["profile"] == "High"
 
 
-def test_an_h264_source_is_copied_and_the_lower_rungs_take_its_keyframes(ladder_app):
-    base = output_dir(ladder_app, BBB)
+def test_an_h264_source_is_copied_and_the_lower_rungs_take_its_keyframes(titles_app):
+    base = output_dir(titles_app, BBB)
     master = m3u8.load(os.path.join(base, "master.m3u8"))
     times = [keyframe_times(os.path.join(base, p.uri)) for p in master.playlists]
     assert len(times) == 3 and times[0] == times[1] == times[2]
@@ -102,8 +105,8 @@ def test_an_h264_source_is_copied_and_the_lower_rungs_take_its_keyframes(ladder_
     assert segments[0] == segments[1] == segments[2]
 
 
-def test_a_transcoded_source_gets_an_idr_every_2_s_on_every_rung(ladder_app):
-    base = output_dir(ladder_app, "video/big_buck_bunny_0_30.webm")
+def test_a_transcoded_source_gets_an_idr_every_2_s_on_every_rung(titles_app):
+    base = output_dir(titles_app, "video/big_buck_bunny_0_30.webm")
     master = m3u8.load(os.path.join(base, "master.m3u8"))
     times = [keyframe_times(os.path.join(base, p.uri)) for p in master.playlists]
     assert len(times) == 3 and times[0] == times[1] == times[2]
@@ -113,38 +116,38 @@ def test_a_transcoded_source_gets_an_idr_every_2_s_on_every_rung(ladder_app):
     assert segments[0] == segments[1] == segments[2]
 
 
-def test_tracks_become_renditions_with_languages_and_bitmap_subtitles_are_left_out(ladder_app):
-    master = m3u8.load(os.path.join(output_dir(ladder_app, "video/friday_multitrack.mkv"), "master.m3u8"))
+def test_tracks_become_renditions_with_languages_and_bitmap_subtitles_are_left_out(titles_app):
+    master = m3u8.load(os.path.join(output_dir(titles_app, "video/friday_multitrack.mkv"), "master.m3u8"))
     audio = [(m.language, m.default) for m in master.media if m.type == "AUDIO"]
     subs = [(m.language, m.name) for m in master.media if m.type == "SUBTITLES"]
     assert audio == [("en", "YES"), ("fr", "NO")]
     assert subs == [("en", "English (SRT)"), ("en", "English (ASS conversion)")]
-    base = output_dir(ladder_app, "video/friday_multitrack.mkv")
+    base = output_dir(titles_app, "video/friday_multitrack.mkv")
     vtt = open(os.path.join(base, "subs", "s3.vtt")).read()
     assert vtt.startswith("WEBVTT") and "-->" in vtt
-    pgs = m3u8.load(os.path.join(output_dir(ladder_app, "video/sample_with_pgs_subtitles.mkv"), "master.m3u8"))
+    pgs = m3u8.load(os.path.join(output_dir(titles_app, "video/sample_with_pgs_subtitles.mkv"), "master.m3u8"))
     assert not [m for m in pgs.media if m.type == "SUBTITLES"]
 
 
-def test_video_without_audio_and_audio_only_titles(ladder_app):
-    hevc = m3u8.load(os.path.join(output_dir(ladder_app, "video/bbb_hevc_720p_10s.mp4"), "master.m3u8"))
+def test_video_without_audio_and_audio_only_titles(titles_app):
+    hevc = m3u8.load(os.path.join(output_dir(titles_app, "video/bbb_hevc_720p_10s.mp4"), "master.m3u8"))
     assert all(p.stream_info.codecs.startswith("avc1.") for p in hevc.playlists)  # HEVC became H.264
-    music = m3u8.load(os.path.join(output_dir(ladder_app, "audio/bear_with_picture.flac"), "master.m3u8"))
+    music = m3u8.load(os.path.join(output_dir(titles_app, "audio/bear_with_picture.flac"), "master.m3u8"))
     (variant,) = music.playlists
     assert variant.stream_info.codecs == "mp4a.40.2" and variant.stream_info.resolution is None
 
 
-def test_low_resolution_source_gets_one_rung_at_its_size(ladder_app):
-    master = m3u8.load(os.path.join(output_dir(ladder_app, "video/rabbit320.mp4"), "master.m3u8"))
+def test_low_resolution_source_gets_one_rung_at_its_size(titles_app):
+    master = m3u8.load(os.path.join(output_dir(titles_app, "video/rabbit320.mp4"), "master.m3u8"))
     assert [p.stream_info.resolution for p in master.playlists] == [(320, 240)]
 
 
-def test_api_reports_the_jobs(ladder_app):
-    client = ladder_app.test_client()
+def test_api_reports_the_jobs(titles_app):
+    client = titles_app.test_client()
     client.post("/api/auth/login", json={"username": "alice", "password": "correct horse battery"})
     items = {i["path"]: i for i in client.get("/api/library/media-files").json["items"]}
     assert items[BBB]["transcode"] == {"status": "succeeded", "progress": 100.0, "error": None, "playable": True}
     broken = items["broken/flower_truncated.mp4"]["transcode"]
     assert broken["status"] == "failed" and not broken["playable"] and "decoding stopped" in broken["error"]
-    with ladder_app.app_context():
+    with titles_app.app_context():
         assert get_db().scalar(select(TranscodeJob).where(TranscodeJob.status.in_(("queued", "running")))) is None

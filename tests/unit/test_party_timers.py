@@ -4,18 +4,9 @@ import json
 
 from mediaserver.party import state
 from mediaserver.party.model import (
-    COHOST,
-    GUEST,
-    HOST,
-    OFFLINE,
-    PAUSED,
-    PLAYING,
-    READY,
-    WAITING,
-    Party,
-    QueueItem,
+    COHOST, GUEST, HOST, OFFLINE, PAUSED, PLAYING, READY, WAITING, Party, PartyTimings, QueueItem,
 )
-from tests.unit.party_builders import DUR, SETTLED, T0, make, playing, send, waiting
+from tests.unit.party_builders import DUR, SETTLED, T0, apply_event, make, playing, send, waiting
 
 # --- titles ---
 
@@ -156,3 +147,24 @@ def test_to_dict_shares_nothing_mutable_with_the_party():
     for times in data["rate_log"].values():
         times.append(0)
     assert json.dumps(party.to_dict(), sort_keys=True) == before
+
+
+def test_configured_timers_move_the_rules_with_them():
+    """The waits, the host's grace and presence as configured (PartyTimings), not issue 5's values."""
+    timings = PartyTimings(rebuffer_wait_ms=3_000, first_load_wait_ms=5_000, host_grace_ms=2_000,
+                           presence_timeout_ms=4_000)
+    party = present("g1", "g2")
+    assert not state.tick(party, T0 + 11_999, {}, timings=timings).changed and party.host_id == "u1"
+    assert state.tick(party, T0 + 12_000, {}, timings=timings).changed and party.host_id == "g1"
+    seen = {"g1": T0 + 12_000, "g2": T0 + 8_000}
+    state.tick(party, T0 + 12_001, seen, timings=timings)  # g2 silent for 4 s and 1 ms: offline
+    assert party.members["g2"].status == OFFLINE and party.members["g1"].status != OFFLINE
+    stalled = playing("g1", "g2")
+    send(stalled, "g1", "buffering", SETTLED)  # through the default timers: the room waits 10 s
+    assert stalled.barrier.deadline_ms == SETTLED + 10_000
+    loading = playing("g1")
+    state.load_title(loading, QueueItem(5, 2, "Two", DUR), SETTLED, timings)
+    assert loading.barrier.deadline_ms == SETTLED + 5_000
+    again = playing("g1", "g2")
+    assert apply_event(again, "g1", "buffering", {}, SETTLED, timings=timings).changed
+    assert again.barrier.deadline_ms == SETTLED + 3_000
