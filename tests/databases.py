@@ -249,7 +249,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if SERVER is not None:
         terminalreporter.write_line(f"database: {backend()}, {SERVER.created} test databases made and dropped")
     elif SQLITE.copies:
-        terminalreporter.write_line(f"database: SQLite, {SQLITE.copies} copies of one migrated template")
+        terminalreporter.write_line(f"database: SQLite, one migrated template copied {SQLITE.copies} time(s)")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -134,81 +134,94 @@ class PartyNamespace(Namespace):
     # --- commands: each goes through the party service (docs/PARTY.md has their data) -----------
     def on_play(self, data=None):
         """`play {rev, event_id}`."""
-        self._command("play", data)
+        return self._command("play", data)
 
     def on_pause(self, data=None):
         """`pause {rev, position_ms, event_id}`."""
-        self._command("pause", data)
+        return self._command("pause", data)
 
     def on_seek(self, data=None):
         """`seek {rev, position_ms, event_id}`."""
-        self._command("seek", data)
+        return self._command("seek", data)
 
     def on_buffering(self, data=None):
         """`buffering {position_ms}`: this member's player stalled."""
-        self._command("buffering", data)
+        return self._command("buffering", data)
 
     def on_ready(self, data=None):
         """`ready {position_ms}`: this member's player can play at the room's position."""
-        self._command("ready", data)
+        return self._command("ready", data)
 
     def on_set_control(self, data=None):
         """`set_control {mode}` (the host's)."""
-        self._command("set_control", data)
+        return self._command("set_control", data)
 
     def on_set_role(self, data=None):
         """`set_role {member_id, role}` (the host's)."""
-        self._command("set_role", data)
+        return self._command("set_role", data)
 
     def on_skip(self, data=None):
         """`skip {}`: the next queued title."""
-        self._command("skip", data)
+        return self._command("skip", data)
 
     def on_queue_add(self, data=None):
         """`queue_add {media_file_id}` (the host's and cohosts')."""
-        self._command("queue_add", data)
+        return self._command("queue_add", data)
 
     def on_queue_remove(self, data=None):
         """`queue_remove {item_id}`."""
-        self._command("queue_remove", data)
+        return self._command("queue_remove", data)
 
     def on_queue_move(self, data=None):
         """`queue_move {item_id, index}`."""
-        self._command("queue_move", data)
+        return self._command("queue_move", data)
 
     def on_request(self, data=None):
         """`request {kind, payload}`: a guest asks for a queue change."""
-        self._command("request", data)
+        return self._command("request", data)
 
     def on_decide(self, data=None):
         """`decide {request_id, approve}`."""
-        self._command("decide", data)
+        return self._command("decide", data)
 
     def on_chat(self, data=None):
         """`chat {text}`."""
-        self._command("chat", data)
+        return self._command("chat", data)
 
     def on_react(self, data=None):
         """`react {emoji}`."""
-        self._command("react", data)
+        return self._command("react", data)
 
-    def _command(self, event: str, data) -> None:
+    def _command(self, event: str, data) -> dict:
         """Run `event` through the service; `state` to the room when it changed, its other events to the
-        room, `rejected {event_id, reason, code, state}` to the sender when refused."""
+        room, `rejected {event_id, reason, code, state}` to the sender when refused.
+
+        Answers (the Socket.IO ack) `{"ok": true, "rev"}` when the party took the command (or ignored a
+        repeated `event_id`), else `{"ok": false, "message"[, "code"], "rev"}`: `rev` is the party's
+        revision after the command (null when there is no party), the one a client's next `play`,
+        `pause` or `seek` carries (party-commands.js sends one at a time)."""
         entry = self.members.get(request.sid)
         if entry is None:
-            emit("error", {"message": f"{event}: join a party first"})
-            return
+            message = f"{event}: join a party first"
+            emit("error", {"message": message})
+            return {"ok": False, "message": message, "rev": None}
         party_id, member_id = entry
         result = self.service.command(get_db(), party_id, member_id, event, data)
         event_id = data.get("event_id") if isinstance(data, dict) else None
         if result is None:
             emit("error", {"message": "this party no longer exists"})
-        elif isinstance(result, Refused):
+            return {"ok": False, "message": "this party no longer exists", "rev": None}
+        if isinstance(result, Refused):
             emit("rejected", {"event_id": event_id, "reason": result.reason, "code": result.code,
                               "state": result.state})
-        elif not result.outcome.ignored:
+            return {"ok": False, "message": result.reason, "code": result.code,
+                    "rev": result.state["rev"] if result.state else None}
+        if not result.outcome.ignored:
             self._send(result, event_id)
+        if result.outcome.rejected:
+            return {"ok": False, "message": result.outcome.rejected, "code": result.outcome.code,
+                    "rev": result.party.rev}
+        return {"ok": True, "rev": result.party.rev}
 
     def _send(self, result: Applied, event_id) -> None:
         outcome = result.outcome

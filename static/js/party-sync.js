@@ -5,7 +5,8 @@
 //   engine.joined(ack)          after each successful `join` ack (also after a reconnect)
 //   engine.left()               on `disconnect`
 //   engine.setSource(id)        after the page attached media file `id` to the video (src or hls.js)
-//   engine.play() / pause() / seek(ms)   the UI's commands: they carry the latest rev and a fresh event_id
+//   engine.play() / pause() / seek(ms)   the UI's commands: a fresh event_id each; one at a time, the next
+//                               with the rev the last one's ack gave (party-commands.js)
 //   engine.targetMs()           the room's position now (ms), e.g. hls.js's startPosition
 //   engine.last                 the last state received (applied or not)
 //   engine.stats()              {offset_ms, rtt_ms, drift_ms, min_rate, max_rate, seeks, state, rev, ...}
@@ -19,6 +20,7 @@
 // cannot play after 4 s counts too); after joining and after a new title, `ready` once it can play at
 // the room's position. A `rejected {event_id, reason, code, state}` applies its state (a guest's
 // refused pause resumes in step) and calls onRejected.
+import { CommandLine } from "./party-commands.js";
 import { PartyClock, eventId } from "./party-clock.js";
 import { RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim }
   from "./sync-rules.js";
@@ -34,6 +36,7 @@ export class PartySync {
     this.mediaFileId = null;   // the room's title (from the last applied state)
     this.sourceId = null;      // the title attached to the video by the page
     this.clock = new PartyClock(socket, () => this.isJoined && socket.connected);
+    this.commands = new CommandLine();  // play/pause/seek one at a time, each with the rev of the last answer
     this.drift = null;
     this.minRate = 1;
     this.maxRate = 1;
@@ -77,6 +80,7 @@ export class PartySync {
   left() {
     this.isJoined = false;
     this.hold = null;
+    this.commands.clear();
     this.rev = -1;             // after a reconnect the server is authoritative again (it may have restarted)
   }
 
@@ -170,9 +174,7 @@ export class PartySync {
   }
 
   targetMs() { return roomPosition(this.room, this.serverNow(), this.durationMs()); }
-
   running() { return isRunning(this.room, this.serverNow()); }
-
   currentMs() { return this.video.currentTime * 1000; }
 
   holding() {
@@ -228,10 +230,7 @@ export class PartySync {
     if (this.video.playbackRate !== r) this.video.playbackRate = r;
   }
 
-  stopCorrection() {
-    this.correctingSince = null;
-    this.setRate(1);
-  }
+  stopCorrection() { this.correctingSince = null; this.setRate(1); }
 
   seekTo(ms, running) {
     const to = clampPosition(ms, this.durationMs());
@@ -243,8 +242,7 @@ export class PartySync {
     this.video.currentTime = to / 1000;
   }
 
-  seekRunning() {
-    // Aim where the room will be when the seek is over.
+  seekRunning() {  // aim where the room will be when the seek is over
     this.seekTo(seekAim(this.targetMs(), this.seekLatency, (this.room && this.room.rate) || 1), true);
   }
 
@@ -254,9 +252,7 @@ export class PartySync {
     if (!s || !s.seeked || this.video.seeking) return;
     if (this.running()) {
       if (this.video.paused || this.video.readyState < 3) return;
-      if (s.running) {
-        this.seekLatency = learnSeekLatency(this.seekLatency, this.clientNow() - s.startedAt);
-      }
+      if (s.running) this.seekLatency = learnSeekLatency(this.seekLatency, this.clientNow() - s.startedAt);
     }
     this.seeking = null;
   }
@@ -284,6 +280,7 @@ export class PartySync {
   // ---- the 200 ms loop ---------------------------------------------------------------------------
   tick() {
     const v = this.video;
+    this.send(this.commands.expire(this.clientNow()));
     if (!this.room || !this.hasSource()) { this.drift = null; return; }
     const s = this.seeking;
     if (s && this.running() && !this.stalled && !this.needReady && v.readyState < 3
@@ -353,9 +350,16 @@ export class PartySync {
       if (this.options.onNotice) this.options.onNotice("Not connected to the party: try again in a moment.");
       return null;
     }
-    const payload = Object.assign({}, data, { rev: this.rev, event_id: eventId() });
-    this.socket.emit(event, payload);
-    return payload.event_id;
+    const command = { event, data, eventId: eventId() };
+    if (this.commands.submit(command, this.clientNow())) this.send(command);
+    return command.eventId;
+  }
+
+  send(command) {  // its ack `{ok, rev}` lets the next waiting command go (party-commands.js)
+    if (command === null || !this.isJoined || !this.socket.connected) return;
+    const payload = Object.assign({}, command.data, { rev: this.commands.revision(this.rev), event_id: command.eventId });
+    const answered = (ack) => this.send(this.commands.answered(command.eventId, ack && ack.rev, this.clientNow()));
+    this.socket.emit(command.event, payload, answered);
   }
 
   play() { return this.command("play", {}); }

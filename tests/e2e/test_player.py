@@ -46,6 +46,9 @@ def test_log_in_open_a_title_and_watch_it_play_directly(page, live_server, ladde
     info = playback(page, live_server, media)
     assert (info["method"], info["kind"]) == ("direct", "file")
     assert page.evaluate("document.querySelector('video').currentSrc").startswith(f"{live_server}/media/{media}/")
+    # A file played directly has one quality and its own tracks: the menus are hidden, not shown empty.
+    for menu in ("#quality", "#audio", "#subtitles"):
+        assert not page.locator(menu).is_visible(), menu
 
 
 @pytest.mark.every_clip

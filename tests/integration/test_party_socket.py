@@ -200,6 +200,23 @@ def test_a_stale_rev_is_rejected_and_a_repeated_event_id_applies_once(party):
     assert party.http_state()["rev"] == 2
 
 
+def test_a_commands_ack_gives_the_revision_after_it_so_a_play_can_follow_a_seek_at_once(party):
+    host = party.host
+
+    def call(event: str, **data) -> dict:
+        return host.sio.call(event, {**data, "event_id": eid()}, namespace=NS, timeout=5)
+
+    assert call("seek", position_ms=5000, rev=0) == {"ok": True, "rev": 1}
+    mark = host.mark()
+    assert call("play", rev=1) == {"ok": True, "rev": 2}  # sent on the ack, before any state arrived
+    playing = party.state(host, lambda s: s["state"] == "playing", mark)
+    assert (playing["position_ms"], playing["rev"]) == (5000, 2)
+    stale = call("pause", position_ms=6000, rev=1)
+    assert (stale["ok"], stale["code"], stale["rev"]) == (False, "stale", 2) and "revision" in stale["message"]
+    assert call("play", rev=2) == {"ok": True, "rev": 2}  # already playing: taken, nothing changed
+    assert call("seek", position_ms="soon", rev=2)["ok"] is False
+
+
 def test_the_host_adds_to_the_queue_and_everyone_gets_it(party, server):
     sam = party.guest("Sam")
     marks = party.host.mark(), sam.mark()
