@@ -37,6 +37,11 @@ REDIS_TIMEOUT_S = 2
 REDIS_OPTIONS = {"socket_timeout": REDIS_TIMEOUT_S, "socket_connect_timeout": REDIS_TIMEOUT_S}
 
 
+#: The largest engine.io packet (bytes; an HTTP long-poll body may carry several). A party event's
+#: data is at most 4096 characters (party/commands.py); this bounds what is decoded at all.
+SOCKETIO_MAX_PACKET_BYTES = 64 * 1024
+
+
 def _message_queue(config: dict) -> dict:
     """SocketIO's message queue arguments. On Redis, python-socketio's RedisManager is built here with
     REDIS_OPTIONS (Flask-SocketIO's `message_queue=` passes no options to it). While Redis is down an
@@ -144,7 +149,10 @@ def _init_web(app: MediaServer) -> None:
     # One SocketIO per app (not a module global) so that tests can run several apps in one process;
     # its message queue on Redis lets several web processes share party rooms (Flask-SocketIO docs,
     # "Using Multiple Workers"). The async mode is explicit: serve.py asks for eventlet.
+    # engine.io drops a connection whose packet is over SOCKETIO_MAX_PACKET_BYTES (its default is 1 MB);
+    # each event's data is held to far less by the party namespace (party/commands.py, MAX_EVENT_CHARS).
     app.socketio = SocketIO(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+                            max_http_buffer_size=SOCKETIO_MAX_PACKET_BYTES,
                             **_message_queue(app.config))  # default CORS: same origin only
     if app.config.get("PROXY_FIX"):
         # Behind nginx (deploy/): the client's address, scheme and host come from X-Forwarded-*, for

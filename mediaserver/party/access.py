@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 
 from redis import Redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import tokens
@@ -23,6 +23,8 @@ from .model import HOST, QueueItem
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 10
 MAX_NAME_CHARS = 40
+#: A queued title's name is cut to this many characters (the party's state stays bounded: model.MAX_STATE_CHARS).
+MAX_TITLE_CHARS = 200
 
 
 class PartyError(MediaServerError):
@@ -47,7 +49,7 @@ def queue_item(db: Session, media_file_id: object) -> QueueItem:
         raise PartyError("not_found", f"media file {media_file_id} doesn't exist")
     if media.status != "ok":
         raise PartyError("conflict", f"media file {media_file_id} cannot be played: {media.error}")
-    return QueueItem(0, media.id, title_of(media), media.duration_ms)
+    return QueueItem(0, media.id, title_of(media)[:MAX_TITLE_CHARS], media.duration_ms)
 
 
 def create(db: Session, redis: Redis, host: User, media_file_id: object) -> WatchSession:
@@ -74,9 +76,13 @@ def find(db: Session, code: str) -> WatchSession:
 
 
 def add_guest(db: Session, row: WatchSession, name: object, secret: str) -> tuple[Participant, str]:
-    """A guest participant with display name `name`, and its signed party token. PartyError invalid on a bad name."""
+    """A guest participant with display name `name`, and its signed party token. PartyError invalid on a
+    bad name, conflict when the party has state.MAX_MEMBERS participants already."""
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_CHARS:
         raise PartyError("invalid", f"name must be 1 to {MAX_NAME_CHARS} characters")
+    members = db.scalar(select(func.count()).select_from(Participant).where(Participant.session_id == row.id))
+    if members >= state.MAX_MEMBERS:
+        raise PartyError("conflict", f"the party is full: at most {state.MAX_MEMBERS} members")
     guest = Participant(session_id=row.id, display_name=name.strip(), role="guest")
     db.add(guest)
     db.commit()

@@ -16,6 +16,12 @@ HOST, COHOST, GUEST = "host", "cohost", "guest"
 #: `ready` while in step, `buffering` while stalled, `offline` while not connected.
 LOADING, READY, BUFFERING, OFFLINE = "loading", "ready", "buffering", "offline"
 CONTROL_MODES = ("host", "everyone")
+#: The most a party's whole state may weigh, in characters of JSON (`store.save` refuses more; issue
+#: 13). Every part is bounded (members: state.MAX_MEMBERS with 40-character names; the queue:
+#: queue.MAX_QUEUE titles of access.MAX_TITLE_CHARS; requests: queue.MAX_PENDING + DECIDED_KEPT; the
+#: rate log and the event ids remembered): the largest such state, every name and title in emoji, is
+#: under this (tests/unit/test_party_bounds.py); a real 500-member party is about 60 kB.
+MAX_STATE_CHARS = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,8 @@ class Request:
     """A guest's queue change awaiting a decision.
 
     `kind` is add, remove or move; `payload` is the queue command's data (`{"media_file_id", "title",
-    "duration_ms"}`, `{"item_id"}` or `{"item_id", "index"}`); `status` is pending, approved, denied or
-    failed (approved but no longer applicable, `reason` says why).
+    "duration_ms"}`, `{"item_id"}` or `{"item_id", "index"}`); `status` is pending, approved, denied,
+    failed (approved but no longer applicable, `reason` says why) or expired (undecided too long).
     """
 
     id: int

@@ -2,7 +2,9 @@
 
 The host and cohosts change the queue directly (`queue_add`, `queue_remove`, `queue_move`); a guest
 sends `request {kind, payload}` and the change waits for the host's `decide {request_id, approve}`.
-Guests' requests, and everyone's chat and reactions, are rate-limited over a sliding window.
+Guests' requests, and everyone's chat and reactions, are rate-limited over a sliding window; a guest
+has at most MAX_PENDING_PER_MEMBER requests waiting, the party MAX_PENDING, and a request not decided
+within REQUEST_TTL_MS expires (issue 13: the state stays bounded whatever guests send).
 """
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ RATE_LIMITS = {"request": (5, 60_000), "chat": (10, 30_000), "react": (20, 30_00
 MAX_QUEUE = 200
 #: Decided requests remembered (their outcome stays visible to their sender); older ones are forgotten.
 DECIDED_KEPT = 50
+#: Requests waiting for a decision: per guest, and per party (ours: a host decides a few at a time).
+MAX_PENDING_PER_MEMBER = 3
+MAX_PENDING = 20
+#: A request undecided this long (ms) expires (ours: a host away that long has not seen it).
+REQUEST_TTL_MS = 5 * 60_000
 
 
 def view(party: Party) -> dict:
@@ -35,6 +42,7 @@ def apply(party: Party, member: Member, command, now_ms: int) -> Outcome:
     if isinstance(command, RequestChange):
         _change(party, command.change, dry_run=True)  # a request that could never apply is refused now
         if not editor:
+            _limit_pending(party, member)
             _limit(party, member, "request", now_ms)
         request = Request(party.take_id(), member.id, command.kind, command.change.payload(), "pending", now_ms)
         party.requests[request.id] = request
@@ -54,6 +62,28 @@ def apply(party: Party, member: Member, command, now_ms: int) -> Outcome:
         body = {"member_id": member.id, "name": member.name, command.field: command.value, "server_ms": now_ms}
         return Outcome(emits=[(command.event, {**body, "system": False} if command.event == "chat" else body)])
     raise Rejected("invalid", f"unknown command {type(command).__name__}")
+
+
+def expire(party: Party, now_ms: int) -> list[tuple[str, dict]]:
+    """Requests pending for REQUEST_TTL_MS or more become `expired`; returns the room events that say
+    so (a `request_update` each, then the `queue`), or [] when none expired."""
+    expired = [r for r in party.requests.values() if r.status == "pending" and now_ms - r.created_ms >= REQUEST_TTL_MS]
+    for request in expired:
+        request.status, request.reason = "expired", f"not decided within {REQUEST_TTL_MS // 60_000} min"
+    if not expired:
+        return []
+    _forget_old_requests(party)
+    return [("request_update", r.to_json()) for r in expired] + [("queue", view(party))]
+
+
+def _limit_pending(party: Party, member: Member) -> None:
+    """Raises Rejected(rate_limited) when `member` or the party has as many pending requests as allowed."""
+    pending = [r for r in party.requests.values() if r.status == "pending"]
+    if sum(r.member_id == member.id for r in pending) >= MAX_PENDING_PER_MEMBER:
+        raise Rejected("rate_limited", f"you have {MAX_PENDING_PER_MEMBER} requests waiting: wait for the "
+                                       "host's decision")
+    if len(pending) >= MAX_PENDING:
+        raise Rejected("rate_limited", f"{MAX_PENDING} requests are waiting for the host: try again later")
 
 
 def _decide(party: Party, request: Request, approve: bool) -> Outcome:

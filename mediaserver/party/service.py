@@ -84,7 +84,8 @@ class PartyService:
     def join(self, db: Session, row: WatchSession, member: Participant, sid: str) -> tuple[Party, int]:
         """Record connection `sid` of `member` and put it in the party (`state.join`: loading until its
         player is ready); mirror it into its row. Returns (party, now ms). Raises PartyError when the
-        party's state is missing, LockError when its lock stays busy, RedisError when Redis is down."""
+        party's state is missing or the party is full (conflict), LockError when its lock stays busy,
+        RedisError when Redis is down."""
         now = store.now_ms()
         store.connect(self.redis, row.id, sid, self.process_id, member.member_id)
         store.touch(self.redis, row.id, member.member_id, now)
@@ -92,8 +93,12 @@ class PartyService:
             party = store.load(self.redis, db, row.id)
             if party is None:  # a party made before its snapshot existed cannot happen; be explicit anyway
                 raise access.PartyError("conflict", "this party's state is missing")
-            state.join(party, member.member_id, member.display_name, now)
-            store.save(self.redis, db, party)
+            try:
+                state.join(party, member.member_id, member.display_name, now)
+                store.save(self.redis, db, party)
+            except Rejected as exc:  # full: the member is not added
+                store.disconnect(self.redis, row.id, sid, member.member_id)
+                raise access.PartyError("conflict", str(exc)) from None
         access.mark(db, member, True, party.members[member.member_id].role)
         log.info("party %s: %s joined", row.id, member.member_id, extra={
             "party_id": row.id, "event": "join", "member": member.member_id,
@@ -143,6 +148,8 @@ class PartyService:
                     store.save(self.redis, db, party, durable=outcome.changed or bool(outcome.emits))
         except LockError:
             return self._refused(db, party_id, BUSY, "busy")
+        except Rejected as exc:  # the state would outgrow its bound: nothing was saved
+            return self._refused(db, party_id, str(exc), "invalid")
         store.touch(self.redis, party_id, member_id, now)
         if not outcome.ignored:
             log.info("party %s: %s from %s", party_id, event, member_id, extra={

@@ -7,7 +7,8 @@ what the returned `Outcome` says. The timers (`PartyTimings`) come from configur
 
 Rules and where they come from (numbers are the issue's defaults unless said otherwise):
 - `play` anchors the start `lead_ms` in the future: above the largest member RTT, at least 300 ms,
-  so that the state reaches every member before the moment it names.
+  so that the state reaches every member before the moment it names; at most 2 s (issue 13: one
+  member's RTT, true or claimed, must not hold everyone's play back), a slower member catches up.
 - A member that stalls while the room plays and it was in step puts the room in `waiting`; the room
   waits at most 10 s for it (30 s on a title's first load), then plays on while it catches up alone
   (Jellyfin's SyncPlay waits forever: jellyfin#17864; its PR #17349 proposes per-member timeouts).
@@ -23,6 +24,8 @@ from .model import BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLA
 from .model import Barrier, Member, Outcome, Party, PartyTimings, QueueItem, Rejected
 
 MIN_LEAD_MS = 300            # issue 5: a play starts at least 300 ms after the server accepts it
+MAX_LEAD_MS = 2_000          # issue 13: and at most 2 s (a member with a worse RTT catches up alone)
+MAX_MEMBERS = 1_000          # ours: a party's members (bench/party.py runs 500 guests)
 LEAD_MARGIN_MS = 100         # on top of the largest RTT reported (ms)
 SETTLE_MS = 2_000            # stalls this soon after a play or seek's anchor are the seek itself
 RESYNC_TOLERANCE_MS = 2_000  # a pause keeps the pauser's position when within this of the room's
@@ -42,8 +45,9 @@ def position_at(party: Party, now_ms: int) -> int:
 
 
 def lead_ms(max_rtt_ms: int) -> int:
-    """How far in the future (ms) a start is anchored: above the largest member RTT, >= MIN_LEAD_MS."""
-    return max(MIN_LEAD_MS, int(max_rtt_ms) + LEAD_MARGIN_MS)
+    """How far in the future (ms) a start is anchored: LEAD_MARGIN_MS above the largest member RTT,
+    within [MIN_LEAD_MS, MAX_LEAD_MS]."""
+    return min(MAX_LEAD_MS, max(MIN_LEAD_MS, int(max_rtt_ms) + LEAD_MARGIN_MS))
 
 
 def can_control(party: Party, member: Member) -> bool:
@@ -62,10 +66,13 @@ def new_party(party_id: int, code: str, host_id: str, host_name: str, item: Queu
 def join(party: Party, member_id: str, name: str, now_ms: int) -> Outcome:
     """A member connects (first time or again): `loading` until its player reports ready.
 
-    Never changes the timeline: a late joiner seeks to the live position by itself.
+    Never changes the timeline: a late joiner seeks to the live position by itself. Raises
+    Rejected("invalid") for a new member once the party has MAX_MEMBERS.
     """
     member = party.members.get(member_id)
     if member is None:
+        if len(party.members) >= MAX_MEMBERS:
+            raise Rejected("invalid", f"the party is full: at most {MAX_MEMBERS} members")
         role = HOST if member_id == party.host_id else GUEST
         member = party.members[member_id] = Member(member_id, name, role, LOADING, joined_ms=now_ms)
     else:
@@ -136,7 +143,8 @@ def apply(party: Party, member_id: str, command: Command, now_ms: int, max_rtt_m
 
 def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0,
          timings: PartyTimings = DEFAULT_TIMINGS) -> Outcome:
-    """Time-driven changes, run about every 0.25 s: presence, barrier deadline, host handoff, end of title.
+    """Time-driven changes, run about every 0.25 s: presence, barrier deadline, host handoff, guests'
+    requests left undecided (`queue.expire`), end of title.
 
     `seen_ms` maps member ids to the last time (ms) each was heard from.
     """
@@ -154,6 +162,7 @@ def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0
         if heir is not None:
             outcome.emits.append(("chat", _transfer_host(party, heir, now_ms)))
             outcome.changed = True
+    outcome.emits.extend(queue.expire(party, now_ms))
     if party.state == PLAYING and party.duration_ms and position_at(party, now_ms) >= party.duration_ms:
         if party.queue:
             sub = load_title(party, party.queue.pop(0), now_ms, timings)

@@ -26,7 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from ..models import WatchSession
-from .model import Party
+from .model import MAX_STATE_CHARS, Party, Rejected
 
 PREFIX = "mediaserver:party:"
 ACTIVE = "mediaserver:parties:active"
@@ -65,10 +65,15 @@ def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
     then the row in its own transaction. A failure between them (the database refusing, the process
     killed) leaves Redis ahead of the row, which the next durable save catches up; while Redis has the
     state, the row is only read to refill a flushed or restarted Redis, which then resumes from the
-    last durable save. Raises RedisError (nothing written) or the database's error."""
+    last durable save. Raises RedisError (nothing written) or the database's error, and Rejected
+    (invalid; nothing written) when the state's JSON would exceed MAX_STATE_CHARS: every part of it is
+    bounded (model.py), this is the bound on the whole."""
     data = party.to_dict()
+    text = json.dumps(data)
+    if len(text) > MAX_STATE_CHARS:
+        raise Rejected("invalid", f"the party's state would exceed {MAX_STATE_CHARS} characters; nothing was changed")
     pipe = redis.pipeline(transaction=False)  # one round trip
-    pipe.set(_key(party.id, "state"), json.dumps(data), ex=STATE_TTL_S)
+    pipe.set(_key(party.id, "state"), text, ex=STATE_TTL_S)
     if party.ended_ms is None:
         pipe.sadd(ACTIVE, party.id)
     else:

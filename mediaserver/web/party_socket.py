@@ -20,8 +20,8 @@ from redis.exceptions import LockError, RedisError
 
 from .. import metrics
 from ..db import get_db
-from ..party import access
-from ..party.model import Party, PartyTimings
+from ..party import access, commands
+from ..party.model import Party, PartyTimings, Rejected
 from ..party.service import Applied, PartyService, Refused
 from ..party.store import now_ms
 from .errors import PARTY_BUSY, REDIS_RETRY_AFTER_S, REDIS_UNAVAILABLE
@@ -30,8 +30,6 @@ log = logging.getLogger("mediaserver.party")
 
 NAMESPACE = "/party"
 TICK_S = 0.25  # timer loop period (s): barrier and grace deadlines land within 0.25 s
-#: The largest RTT a report may claim (ms); a larger one is taken as this.
-MAX_REPORTED_RTT_MS = 60_000
 
 
 def room(party_id: int) -> str:
@@ -39,8 +37,17 @@ def room(party_id: int) -> str:
     return f"party:{party_id}"
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _refuse(message: str, **ack) -> dict:
+    """`error {message}` to the sender; returns the ack `{"ok": false, "message", **ack}`."""
+    emit("error", {"message": message})
+    return {"ok": False, "message": message, **ack}
+
+
+def _too_big(event: str, data: object, **ack) -> dict | None:
+    """The refusal of an event whose data is over commands.MAX_EVENT_CHARS, else None."""
+    if commands.oversized(data):
+        return _refuse(f"{event}: data over {commands.MAX_EVENT_CHARS} characters of JSON", **ack)
+    return None
 
 
 class PartyNamespace(Namespace):
@@ -71,19 +78,20 @@ class PartyNamespace(Namespace):
         """A closed connection leaves the party once the member has no other connection open."""
         self._depart(request.sid)
 
-    def on_join(self, data):
+    def on_join(self, data=None):
         """`join {code, token}`: the guest token, or else the session's user, identifies the member.
 
         Answers (Socket.IO ack) `{"ok": true, "member_id", "role", "server_ms"}` or `{"ok": false,
         "message"}`; sends the party's `state` to the room and its `queue` to the joiner.
         """
+        if (refused := _too_big("join", data)) is not None:
+            return refused
         data = data if isinstance(data, dict) else {}
         db = get_db()
         try:
             row, member = self.service.identify(db, data.get("code"), data.get("token"), session.get("user_id"))
         except access.PartyError as exc:
-            emit("error", {"message": str(exc)})
-            return {"ok": False, "message": str(exc)}
+            return _refuse(str(exc))
         sid = request.sid
         if sid in self.members:
             self._depart(sid)
@@ -94,10 +102,12 @@ class PartyNamespace(Namespace):
         except LockError:
             self._depart(sid)
             return {"ok": False, "message": PARTY_BUSY}
-        except RedisError:  # Redis down: not joined; `socket_error` answers the sender
+        except (RedisError, access.PartyError) as exc:  # not joined (Redis down, the party full)
             self.members.pop(sid, None)
             leave_room(room(row.id))
-            raise
+            if isinstance(exc, RedisError):  # `socket_error` answers the sender
+                raise
+            return _refuse(str(exc))
         self._broadcast(party, now)
         emit("queue", self.service.queue_view(party))
         return {"ok": True, "member_id": member.member_id, "role": party.members[member.member_id].role,
@@ -107,29 +117,35 @@ class PartyNamespace(Namespace):
         """`leave {}`: leave the party (the connection stays open)."""
         self._depart(request.sid)
 
-    def on_time_ping(self, data):
+    def on_time_ping(self, data=None):
         """`time_ping {client_ms}` -> `time_pong {client_ms, server_ms}` to the sender, at once."""
         server_ms = now_ms()
-        client_ms = data.get("client_ms") if isinstance(data, dict) else None
-        if not _number(client_ms):
-            emit("error", {"message": "time_ping needs client_ms, a number of ms"})
-            return
+        try:
+            if (refused := _too_big("time_ping", data)) is not None:
+                return refused
+            client_ms = commands.parse_time_ping(data)
+        except Rejected as exc:
+            return _refuse(str(exc))
         emit("time_pong", {"client_ms": client_ms, "server_ms": server_ms})
+        return None
 
-    def on_report(self, data):
-        """`report {drift_ms, rtt_ms}`: kept for the member list and the play lead-in (no lock, no
-        broadcast; written to Redis by the next tick)."""
+    def on_report(self, data=None):
+        """`report {drift_ms, rtt_ms}` (`commands.parse_report`: checked before anything is recorded):
+        kept for the member list and the play lead-in (no lock, no broadcast; written to Redis by the
+        next tick)."""
         entry = self.members.get(request.sid)
-        if entry is None or not isinstance(data, dict):
-            return
-        drift, rtt = data.get("drift_ms"), data.get("rtt_ms")
-        if not (_number(drift) and _number(rtt)):
-            emit("error", {"message": "report needs drift_ms and rtt_ms, numbers of ms"})
-            return
+        if entry is None:
+            return None
+        try:
+            if (refused := _too_big("report", data)) is not None:
+                return refused
+            drift, rtt = commands.parse_report(data)
+        except Rejected as exc:
+            return _refuse(str(exc))
         metrics.party_drift(drift)
         with self._ticker_lock:  # stored by the next tick (within TICK_S)
-            self._reports.setdefault(entry[0], {})[entry[1]] = (
-                int(drift), max(0, min(int(rtt), MAX_REPORTED_RTT_MS)), now_ms())
+            self._reports.setdefault(entry[0], {})[entry[1]] = (drift, rtt, now_ms())
+        return None
 
     # --- commands: each goes through the party service (docs/PARTY.md has their data) -----------
     def on_play(self, data=None):
@@ -200,17 +216,16 @@ class PartyNamespace(Namespace):
         repeated `event_id`), else `{"ok": false, "message"[, "code"], "rev"}`: `rev` is the party's
         revision after the command (null when there is no party), the one a client's next `play`,
         `pause` or `seek` carries (party-commands.js sends one at a time)."""
+        if (refused := _too_big(event, data, rev=None)) is not None:
+            return refused
         entry = self.members.get(request.sid)
         if entry is None:
-            message = f"{event}: join a party first"
-            emit("error", {"message": message})
-            return {"ok": False, "message": message, "rev": None}
+            return _refuse(f"{event}: join a party first", rev=None)
         party_id, member_id = entry
         result = self.service.command(get_db(), party_id, member_id, event, data)
         event_id = data.get("event_id") if isinstance(data, dict) else None
         if result is None:
-            emit("error", {"message": "this party no longer exists"})
-            return {"ok": False, "message": "this party no longer exists", "rev": None}
+            return _refuse("this party no longer exists", rev=None)
         if isinstance(result, Refused):
             emit("rejected", {"event_id": event_id, "reason": result.reason, "code": result.code,
                               "state": result.state})

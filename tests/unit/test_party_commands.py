@@ -33,13 +33,20 @@ def test_fields_an_event_does_not_have_are_dropped():
 
 
 @pytest.mark.parametrize("event, data, message", [
-    ("play", {}, "rev must be an integer"),
+    ("play", {}, "rev must be an integer from -2147483648 to 2147483647"),
     ("play", {"rev": True}, "rev must be an integer"),
     ("pause", {"rev": 1, "position_ms": "10"}, "position_ms must be an integer"),
-    ("seek", {"rev": 1, "position_ms": -1}, "position_ms must not be negative"),
-    ("seek", {"rev": 1, "position_ms": 0, "event_id": "x" * 65}, "event_id must be a string of at most 64"),
+    ("seek", {"rev": 1, "position_ms": -1}, "position_ms must be an integer from 0"),
+    ("seek", {"rev": 1, "position_ms": 2**31}, "position_ms must be an integer from 0 to 2147483647"),
+    ("play", {"rev": 10**400}, "rev must be an integer from -2147483648"),
+    ("queue_move", {"item_id": 2, "index": -1}, "index must be an integer"),
+    ("decide", {"request_id": 2**63, "approve": True}, "no such pending request"),
+    ("seek", {"rev": 1, "position_ms": 0, "event_id": "x" * 65}, "event_id must be 1 to 64 letters"),
+    ("seek", {"rev": 1, "position_ms": 0, "event_id": "a\nb"}, "event_id must be 1 to 64 letters"),
+    ("play", {"rev": 1, "event_id": ""}, "event_id must be 1 to 64 letters"),
     ("set_control", {"mode": "anyone"}, "mode must be one of host, everyone"),
     ("set_role", {"member_id": ["g1"], "role": "cohost"}, "no such member"),
+    ("set_role", {"member_id": "g1" * 13, "role": "cohost"}, "no such member"),
     ("set_role", {"member_id": "g1", "role": "admin"}, "role must be host, cohost or guest"),
     ("queue_add", {"media_file_id": "12"}, "media_file_id must be an integer"),
     ("queue_remove", {"item_id": None}, "no such queue item"),

@@ -160,8 +160,14 @@ def test_an_editors_own_request_applies_directly(who):
 
 # --- rate limits ---
 
-def add(party, now, who="g1"):
-    return request(party, who=who, now=now, kind="add", payload={"media_file_id": 12})
+def add(party, now, who="g1", decided=True):
+    """A guest's request to add title 12 at `now`, which the host then denies (when `decided`: so that
+    only the rate limit counts, not the limit on pending requests)."""
+    out = request(party, who=who, now=now, kind="add", payload={"media_file_id": 12})
+    pending = [r for r in party.requests.values() if r.status == "pending"]
+    if decided and out.rejected is None and pending:
+        assert send(party, "u1", "decide", now, request_id=pending[-1].id, approve=False).rejected is None
+    return out
 
 
 def test_five_guest_requests_a_minute_then_rate_limited_until_the_window_passes():

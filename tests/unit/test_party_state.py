@@ -170,12 +170,19 @@ def test_the_host_handover_announcement_carries_the_server_time():
 
 # --- the timeline's arithmetic ---
 
-@pytest.mark.parametrize("rtt", [0, 50, 199, 200, 201, 450, 3_000])
+@pytest.mark.parametrize("rtt", [0, 50, 199, 200, 201, 450, 1_899])
 def test_play_is_anchored_a_lead_of_at_least_300_ms_above_the_largest_rtt_ahead(rtt):
     assert state.lead_ms(rtt) >= state.MIN_LEAD_MS == 300 and state.lead_ms(rtt) > rtt
     party = make("g1")
     send(party, "u1", "play", T0, rtt=rtt, rev=0)
     assert party.anchor_server_ms == T0 + state.lead_ms(rtt)
+
+
+@pytest.mark.parametrize("rtt", [1_900, 3_000, 60_000])
+def test_the_lead_is_at_most_2_s_whatever_rtt_a_member_reports(rtt):
+    party = make("g1")
+    send(party, "u1", "play", T0, rtt=rtt, rev=0)
+    assert party.anchor_server_ms == T0 + state.MAX_LEAD_MS == T0 + 2_000  # g1 catches up alone
 
 
 def test_position_at_holds_before_the_anchor_and_advances_after():
