@@ -19,6 +19,7 @@ eventlet.monkey_patch()
 
 import argparse  # noqa: E402
 import os  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 
 
@@ -43,10 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"serve.py: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    # Accepted sockets inherit TCP_NODELAY (Linux), as gunicorn sets it: an ack written right after a
+    # `state` would otherwise wait for the client's delayed ACK (40 ms) under Nagle's algorithm.
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     from mediaserver import gc_tuning
 
     gc_tuning.tune()
-    eventlet.wsgi.server(listener, app, log_output=False)  # app.wsgi_app is Flask-SocketIO's middleware
+    # socket_timeout (s): a connection silent that long is closed, a request sent half-way included
+    # (eventlet's default is none: 300 half-sent requests stayed open for good, issue 13)
+    eventlet.wsgi.server(listener, app, log_output=False,  # app.wsgi_app is Flask-SocketIO's middleware
+                         socket_timeout=app.config["SOCKET_TIMEOUT_S"])
     return 0
 
 

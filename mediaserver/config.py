@@ -156,6 +156,9 @@ def from_environment(instance_path: str) -> dict:
         "SOCKETIO_ASYNC_MODE": _choice("MEDIASERVER_ASYNC_MODE", "threading", ("threading", "eventlet")),
         "SOCKETIO_MESSAGE_QUEUE": redis_url,
         "SOCKETIO_CHANNEL": _env("MEDIASERVER_SOCKETIO_CHANNEL", "mediaserver-socketio"),
+        # serve.py closes a connection that sends nothing for this long (s): a request sent half-way (a
+        # slowloris) or a dead client. Above Socket.IO's 25 s ping interval, which a live client answers.
+        "SOCKET_TIMEOUT_S": _positive_int("MEDIASERVER_SOCKET_TIMEOUT_S", 30),
         "TMDB_API_KEY": _env("TMDB_API_KEY"),
         "TMDB_API_BASE": _env("TMDB_API_BASE", "https://api.themoviedb.org/3"),
         "TMDB_TIMEOUT_S": _positive_int("TMDB_TIMEOUT_S", 10),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import tempfile
 import threading
 import uuid
@@ -148,6 +149,9 @@ def serving(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # as serve.py and gunicorn do: an answer written right after another is not held back by Nagle's
+    # algorithm waiting for the client's delayed ACK (40 ms)
+    server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
