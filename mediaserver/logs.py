@@ -6,6 +6,10 @@ duration; transcode jobs: job id, media id, attempt, outcome, duration; parties:
 member). The JSON format writes them as keys of the line's object, beside `time` (UTC, ISO 8601),
 `level`, `logger` and `message`; the text format appends them as `key=value`.
 
+A text line is one line whatever it logs: control characters in the message and the fields (a newline
+in a guest's name, a path, a client's header) are written escaped (`\n`, `\x1b`), so that no input
+forges a line of its own (OWASP: log injection, CWE-117); a traceback's lines below it are indented.
+
 `setup` is idempotent: every `create_app` calls it (tests build many apps in one process), and the one
 handler it installs is kept and only its format changed. The handler writes to whatever `sys.stderr`
 is when a line is written (a test's capture, click's runner), not to the stream of the moment it was made.
@@ -19,6 +23,9 @@ from datetime import datetime, timezone
 
 FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+#: Control characters (C0, DEL, C1) and the Unicode line and paragraph separators -> their escapes.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))} | {
+    0x09: "\\t", 0x0a: "\\n", 0x0d: "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 #: The attributes every LogRecord has: whatever else a record carries came from `extra=`.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -48,19 +55,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+def escape(text: str) -> str:
+    """`text` on one line: control characters and line separators as escapes (`\n`, `\x1b`, `\u2028`)."""
+    return text.translate(_ESCAPES)
+
+
 class TextFormatter(logging.Formatter):
-    """`TEXT_FORMAT`, then the `extra=` fields as ` key=value`."""
+    """`TEXT_FORMAT`, then the `extra=` fields as ` key=value`, on one line (`escape`); a traceback or
+    stack below it, each of its lines indented by two spaces."""
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        fields = extra_fields(record)
-        if not fields:
-            return line
-        head, sep, tail = line.partition("\n")  # a traceback stays below the fields
-        return head + "".join(f" {k}={v}" for k, v in fields.items()) + sep + tail
+        record.message = escape(record.getMessage())
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record) + "".join(f" {k}={escape(str(v))}" for k, v in extra_fields(record).items())
+        below = []
+        if record.exc_info:
+            below.append(self.formatException(record.exc_info))
+        if record.stack_info:
+            below.append(self.formatStack(record.stack_info))
+        return "\n".join([line] + ["  " + part for text in below for part in text.splitlines()])
 
 
 class _StderrHandler(logging.StreamHandler):

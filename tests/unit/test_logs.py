@@ -46,3 +46,23 @@ def test_setup_installs_one_handler_and_switches_its_format(capsys):
     finally:
         logs.setup("text")
     assert isinstance(first.formatter, logs.TextFormatter)
+
+
+def test_a_text_line_stays_one_line_whatever_its_message_and_fields_hold():
+    forged = "alice\n2026-12-02 00:00:00,000 mediaserver.auth INFO admin logged in"
+    rec = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "guest %s joined", (forged,), None,
+                                            extra={"member": "g1\r\x1b[31m\u2028"})
+    line = logs.TextFormatter().format(rec)
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line and "\u2028" not in line
+    assert line.endswith("guest alice\\n2026-12-02 00:00:00,000 mediaserver.auth INFO admin logged in joined "
+                         "member=g1\\r\\x1b[31m\\u2028")
+
+
+def test_a_traceback_below_a_text_line_is_indented():
+    try:
+        raise ValueError("boom\n2026-12-02 00:00:00,000 mediaserver INFO forged")
+    except ValueError:
+        rec = logging.getLogger("x").makeRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    head, *below = logs.TextFormatter().format(rec).split("\n")
+    assert head.endswith("x ERROR failed") and below[0] == "  Traceback (most recent call last):"
+    assert all(line.startswith("  ") for line in below) and "  2026-12-02 00:00:00,000 mediaserver INFO forged" in below
