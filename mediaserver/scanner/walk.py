@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..paths import resolves_inside
 
 VIDEO_EXTENSIONS = {
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".ts", ".m2ts", ".mts",
@@ -46,13 +49,18 @@ def resolve_targets(paths: list[str], roots: list[str]) -> list[ScanTarget]:
     return targets
 
 
-def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Iterator[tuple[str, os.stat_result]]:
+def list_media(target: ScanTarget, unreadable: list[str] | None = None,
+               outside: list[tuple[str, os.stat_result]] | None = None) -> Iterator[tuple[str, os.stat_result]]:
     """Yield (path relative to the root with `/` separators, stat) for every media file, sorted.
 
     Folders and files that cannot be read are appended to `unreadable` (paths relative to the root)
     instead of stopping the walk; so are names that are not valid UTF-8 (the database needs text).
+    A symlink whose real path leaves the root is not yielded but appended to `outside` as (relative
+    path, the link's own lstat): nothing of its target is read. (The walk enters no symlinked folder,
+    so only a file that is itself a symlink can lead out.)
     """
     unreadable = unreadable if unreadable is not None else []
+    outside = outside if outside is not None else []
     start = Path(target.start)
 
     def note(path: str | os.PathLike) -> None:
@@ -71,7 +79,12 @@ def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Itera
         rel = path.relative_to(target.root).as_posix()
         try:
             rel.encode("utf-8")
-            st = path.stat()
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                if not resolves_inside(str(path), target.root):
+                    outside.append((rel, st))
+                    continue
+                st = path.stat()
         except (UnicodeEncodeError, OSError):
             note(path)
             continue

@@ -25,7 +25,8 @@ from ..lifetime import die_with_parent
 from ..models import MediaFile, TranscodeJob, utcnow
 from .command import LadderJob, build_command
 from .decision import main_video
-from .facts import media_facts
+from ..paths import OUTSIDE_LIBRARY
+from .facts import media_facts, source_outside
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
 from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
 from .playlist import Rendition, SubtitleRendition, event_to_vod, render_master, segment_count, subtitle_playlist
@@ -45,9 +46,12 @@ SUBTITLE_DIR = "subs"
 def build_ladder(session: Session, job: TranscodeJob, settings: TranscodeSettings, out: str) -> None:
     """Encode `job`'s media file into `out` (an empty folder named by `job.output_dir`-to-be), publish
     it live, then finish it, with `settings`' ffmpeg and ffprobe (WebVTT conversions cached under its
-    data dir). Raises TranscodeError for undecodable input (not worth a retry); other exceptions
-    (OSError, a timeout) may pass."""
+    data dir). Raises TranscodeError for undecodable input (not worth a retry), and with
+    `paths.OUTSIDE_LIBRARY` before reading anything when the source now resolves outside its library
+    folder (a symlink made since the scan); other exceptions (OSError, a timeout) may pass."""
     row = job.media_file
+    if source_outside(row):
+        raise TranscodeError(OUTSIDE_LIBRARY)
     media = media_facts(row)
     decision = decision_for(media)
     video = main_video(media.streams)
