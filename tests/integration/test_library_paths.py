@@ -1,7 +1,8 @@
 """Files outside the library (issue 13): a symlink in a library folder that leads out of it is recorded
 as failed with the reason and never read (no probe, no transcode, no HLS, no frame, no subtitle); a
-file that becomes such a link later loses its ladder; a symlink that stays inside still plays. Real
-ffprobe and ffmpeg, a real RQ worker."""
+file that becomes such a link later loses its ladder; a symlink that stays inside still plays; `/`,
+system folders and relative paths are refused as library folders (CLI, Settings). Real ffprobe and
+ffmpeg, a real RQ worker."""
 import os
 import shutil
 import time
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from mediaserver import create_app, tokens
 from mediaserver.accounts import create_user
 from mediaserver.db import get_db
-from mediaserver.models import MediaFile, Subtitle, TranscodeJob
+from mediaserver.models import MediaFile, Setting, Subtitle, TranscodeJob
 from mediaserver.web import playback as playback_routes
 from tests.helpers import PASSWORD, app_config, clip, link_clip, media_id, run_worker
 
@@ -219,3 +220,51 @@ def test_a_symlink_that_stays_inside_the_library_still_plays(world):
     assert part.status_code == 206 and part.data == clip("video/flower.mp4").read_bytes()[:100]
     frame = client.get(f"/api/media-files/{mid}/frame.jpg")
     assert frame.status_code == 200 and frame.data[:2] == b"\xff\xd8"
+
+
+def test_a_path_given_to_scan_that_leads_out_of_its_library_folder_is_refused(world):
+    os.symlink(world["outside"], world["lib"] / "Elsewhere")
+    result = scan(world["app"], str(world["lib"] / "Elsewhere"))
+    assert result.exit_code == 1
+    assert f"{world['lib'] / 'Elsewhere'} leads outside the library folder {world['lib']}" in result.output
+    with world["app"].app_context():
+        assert get_db().scalars(select(MediaFile)).all() == []
+
+
+@pytest.mark.parametrize("path,words", [
+    ("/", "/ cannot be a library folder"),
+    ("/etc", "/etc cannot be a library folder: /etc is a system folder"),
+    ("/proc/self/fdinfo", "/proc is a system folder"),
+    ("Movies", "'Movies' is a relative path: give it as an absolute path"),
+])
+def test_scan_refuses_system_folders_and_relative_paths_with_a_sentence(world, monkeypatch, path, words):
+    monkeypatch.chdir(world["lib"])
+    result = scan(world["app"], path)
+    assert result.exit_code == 1 and result.output.startswith("Error: ") and words in result.output and "Traceback" not in result.output
+    with world["app"].app_context():
+        assert get_db().scalars(select(MediaFile)).all() == []
+
+
+def test_a_stored_library_folder_that_is_now_refused_stops_the_scan_with_a_sentence(world):
+    with world["app"].app_context():
+        db = get_db()
+        db.add(Setting(key="library_roots", value='["/etc"]'))  # stored before such folders were refused
+        db.commit()
+    result = scan(world["app"])
+    assert result.exit_code == 1 and "/etc cannot be a library folder" in result.output
+
+
+@pytest.mark.parametrize("folder,words", [
+    ("/", "Not saved: / cannot be a library folder"),
+    ("/etc", "Not saved: /etc cannot be a library folder: /etc is a system folder"),
+    ("/sys/kernel", "/sys is a system folder"),
+    ("lib", "Not saved: &#39;lib&#39; is a relative path"),
+])
+def test_settings_refuse_system_folders_and_relative_paths_and_keep_the_folders(world, folder, words):
+    client, lib = world["client"], world["lib"]
+    response = client.post("/admin/settings", data={"settings_form": "1", "library_roots": f"{lib}\n{folder}"},
+                           follow_redirects=True)
+    assert response.status_code == 200 and words in response.data.decode()
+    assert f">{lib}</textarea>" in client.get("/admin/settings").data.decode()  # nothing saved
+    with world["app"].app_context():
+        assert get_db().get(Setting, "library_roots") is None

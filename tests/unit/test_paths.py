@@ -1,10 +1,10 @@
-"""What a library may read (`mediaserver.paths`): real paths inside the library folder. On tmp_path:
-the rule is about the file system, with no app."""
+"""What a library may read (`mediaserver.paths`): real paths inside the library folder, and the folders
+that cannot be library folders. On tmp_path: the rule is about the file system, with no app."""
 import os
 
 import pytest
 
-from mediaserver.paths import is_within, resolved_inside, resolves_inside
+from mediaserver.paths import check_library_root, is_within, resolved_inside, resolves_inside
 
 
 def test_is_within_compares_whole_names():
@@ -31,3 +31,34 @@ def test_a_symlink_resolves_inside_only_when_its_real_path_stays_in_the_root(tmp
     assert not resolves_inside(str(root / "Movies" / "real\x00.mp4"), str(root))
     assert resolved_inside(str(root), "Movies/alias.mp4") == str(root / "Movies" / "real.mp4")
     assert resolved_inside(str(root), "Movies/out.mp4") is None and resolved_inside(str(root), "Movies") is None
+
+
+@pytest.mark.parametrize("folder,words", [
+    ("/", "/ cannot be a library folder"),
+    ("//", "cannot be a library folder"),
+    ("/root", "/root cannot be a library folder"),
+    ("/etc", "/etc is a system folder"),
+    ("/etc/ssl", "/etc is a system folder"),
+    ("/srv/../etc", "/etc is a system folder"),
+    ("/proc", "/proc is a system folder"),
+    ("/proc/self/root", "/proc is a system folder"),
+    ("/sys", "/sys is a system folder"),
+    ("/dev", "/dev is a system folder"),
+    ("/dev/shm", "/dev is a system folder"),
+    ("films", "'films' is a relative path"),
+    ("./films", "is a relative path"),
+    ("", "is a relative path"),
+])
+def test_system_folders_and_relative_paths_cannot_be_library_folders(folder, words):
+    with pytest.raises(ValueError, match="cannot be a library folder|relative path") as caught:
+        check_library_root(folder)
+    assert words in str(caught.value)
+
+
+def test_a_link_to_a_system_folder_is_refused_and_ordinary_folders_are_not(tmp_path):
+    os.symlink("/etc", tmp_path / "config")
+    with pytest.raises(ValueError, match=r"config \(which is /etc\) cannot be a library folder: /etc is a system"):
+        check_library_root(str(tmp_path / "config"))
+    assert check_library_root(str(tmp_path)) == os.path.realpath(tmp_path)
+    assert check_library_root("/srv/../srv/films") == "/srv/films"  # need not exist: the caller checks that
+    assert check_library_root("/root/Videos") == "/root/Videos"  # a folder under /root is not the home itself
