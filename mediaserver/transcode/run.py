@@ -26,6 +26,7 @@ from ..models import MediaFile, TranscodeJob, utcnow
 from .command import LadderJob, build_command
 from .decision import main_video
 from ..paths import OUTSIDE_LIBRARY
+from ..text import tool_message
 from .facts import media_facts, source_outside
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
 from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
@@ -140,7 +141,8 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
     """Run the one ffmpeg process; progress (percent) from `-progress` `out_time_us` lines, and
     `on_ready()` tried on each until it returns True (the live publication).
 
-    Returns ffmpeg's last log lines (warnings and errors). Raises TranscodeError on a non-zero exit,
+    Returns ffmpeg's last log lines (warnings and errors; without the memory addresses of their
+    prefixes, `text.tool_message`: they end up in the job's error). Raises TranscodeError on a non-zero exit,
     and OSError when ffmpeg was killed by a signal (worth a retry). ffmpeg is killed if the job dies
     here (RQ's timeout, or the worker killed outright: see `lifetime.die_with_parent`).
     """
@@ -172,7 +174,7 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
                 proc.kill()
                 proc.wait()
     with open(log_path, encoding="utf-8", errors="replace") as fh:
-        tail = "\n".join(line.rstrip() for line in fh.readlines()[-8:])
+        tail = tool_message("\n".join(line.rstrip() for line in fh.readlines()[-8:]))
     os.remove(log_path)
     if rc < 0:
         raise OSError(f"ffmpeg was killed by signal {-rc}")

@@ -1,8 +1,8 @@
 """Files outside the library (issue 13): a symlink in a library folder that leads out of it is recorded
 as failed with the reason and never read (no probe, no transcode, no HLS, no frame, no subtitle); a
 file that becomes such a link later loses its ladder; a symlink that stays inside still plays; `/`,
-system folders and relative paths are refused as library folders (CLI, Settings). Real ffprobe and
-ffmpeg, a real RQ worker."""
+system folders and relative paths are refused as library folders (CLI, Settings); ffprobe's reasons
+carry no memory addresses. Real ffprobe and ffmpeg, a real RQ worker."""
 import os
 import shutil
 import time
@@ -268,3 +268,17 @@ def test_settings_refuse_system_folders_and_relative_paths_and_keep_the_folders(
     assert f">{lib}</textarea>" in client.get("/admin/settings").data.decode()  # nothing saved
     with world["app"].app_context():
         assert get_db().get(Setting, "library_roots") is None
+
+
+def test_ffprobes_reasons_carry_no_memory_address(world, tmp_path):
+    app, client = world["app"], world["client"]
+    link_clip("broken/sample_malformed_free_box.mp4", world["lib"] / "broken.mp4")
+    result = scan(app)
+    assert "failed: broken.mp4: [mov,mp4,m4a,3gp,3g2,mj2] moov atom not found" in result.output
+    assert " @ 0x" not in result.output
+    mid = media_id(app, "broken.mp4")
+    error = client.get(f"/api/media-files/{mid}").json["error"]
+    assert error.startswith("[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found\n")
+    assert "Invalid data found when processing input" in error and " @ 0x" not in error
+    message = client.get(f"/api/media-files/{mid}/playback").json["message"]
+    assert "moov atom not found" in message and " @ 0x" not in message
