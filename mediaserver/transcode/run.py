@@ -23,10 +23,10 @@ from ..config import TranscodeSettings
 from ..exceptions import TranscodeError
 from ..lifetime import die_with_parent
 from ..models import MediaFile, TranscodeJob, utcnow
-from .command import LadderJob, build_command
-from .decision import main_video
 from ..paths import OUTSIDE_LIBRARY
 from ..text import tool_message
+from .command import LadderJob, build_command
+from .decision import main_video
 from .facts import media_facts, source_outside
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
 from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
