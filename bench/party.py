@@ -8,7 +8,7 @@ Issue 5's target: p99 <= 100 ms at 500 clients on one web process.
 Set-up (a temporary instance, removed at the end unless --keep): SQLite in a temporary folder,
 Redis DB 6 (flushed at start and end), a Socket.IO channel of its own, the per-address join limit
 lifted (every guest comes from 127.0.0.1); `flask db upgrade`, a host user (`flask users create`),
-`flask scan` of a library holding one link to ../shared/media/video/bbb_h264_aac_720p_30s.mp4; then
+`flask scan` of a library holding one copy of ../shared/media/video/bbb_h264_aac_720p_30s.mp4; then
 ONE production web process, `serve.py` (eventlet, Redis message queue), as a subprocess. The host
 logs in over HTTP (with the session's CSRF token), creates the party and joins it over Socket.IO
 (`/party`, websocket transport) from this process.
@@ -112,7 +112,7 @@ def setup_instance(base: Path) -> dict:
     """Migrate, create the host user and scan the clip; returns the environment for serve.py."""
     library = base / "library" / "Movies"
     library.mkdir(parents=True)
-    (library / "Big Buck Bunny (2008).mp4").symlink_to(CLIP)
+    shutil.copy2(CLIP, library / "Big Buck Bunny (2008).mp4")  # not a symlink: the scan refuses links leading out
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDIASERVER_", "TMDB_"))}
     env.update(MEDIASERVER_INSTANCE=str(base / "instance"), DATABASE_URL=f"sqlite:///{base / 'bench.db'}",
                REDIS_URL=REDIS_URL, SECRET_KEY="bench-party-secret-0123456789",

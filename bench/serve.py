@@ -72,7 +72,7 @@ def transcoded(base: Path, clip: Path, redis_url: str) -> tuple[int, str, Path]:
     """Scan and transcode `clip`: (media id, a stream token valid for 2 h, the ladder's folder)."""
     library = base / "library"
     library.mkdir()
-    (library / clip.name).symlink_to(clip)
+    shutil.copy2(clip, library / clip.name)  # not a symlink: the scan refuses links that lead out of the library
     app = create_app({"INSTANCE_PATH": str(base / "instance"), "DATABASE_URL": f"sqlite:///{base / 'bench.db'}",
                       "SECRET_KEY": SECRET, "DATA_DIR": str(base / "data"), "LIBRARY_ROOTS": [str(library)],
                       "AUTO_TRANSCODE_DEFAULT": False, "TMDB_API_KEY": None, "REDIS_URL": redis_url,

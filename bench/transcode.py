@@ -146,7 +146,7 @@ def main() -> int:
     app = None
     try:
         (library := base / "library").mkdir()
-        (library / clip.name).symlink_to(clip)
+        shutil.copy2(clip, library / clip.name)  # not a symlink: the scan refuses links that lead out of the library
         app = make_app(base, library, args.redis)
         logging.getLogger().setLevel(logging.WARNING)  # create_app sets INFO: RQ and job chatter
         app.redis.flushdb()

@@ -21,7 +21,9 @@ def scan_command(paths: tuple[str, ...]) -> None:
 
     Probes new and changed files once each, follows moved files, removes vanished ones, names and
     matches new files, and prints `added N, updated N, unchanged N, removed N, failed N`.
-    Exit status 1 when a folder does not exist, or when the scan stopped short (a probe process died).
+    Exit status 1, with a sentence, when a folder does not exist, when a path is relative, leads out
+    of its library folder or names a folder that cannot be a library folder (`/`, `/etc`...: see
+    `paths.check_library_root`), or when the scan stopped short (a probe process died).
     """
     from .db import get_db
     from .exceptions import ScanAborted

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .exceptions import ConfigError
+from .paths import check_library_root
 
 #: Signed stream URLs live this long unless `MEDIASERVER_TOKEN_TTL_S` says otherwise (s).
 #: Short on purpose: the player re-issues its URLs before they expire (see static/js/player.js).
@@ -116,6 +117,10 @@ def from_environment(instance_path: str) -> dict:
 
     library = [p for p in (_env("MEDIASERVER_LIBRARY", "") or "").split(os.pathsep) if p]
     for folder in library:
+        try:  # relative, `/`, `/etc`...: refused before it is looked at (paths.check_library_root)
+            check_library_root(folder)
+        except ValueError as exc:
+            raise ConfigError(f"MEDIASERVER_LIBRARY: {exc}") from None
         if not Path(folder).is_dir():
             raise ConfigError(f"MEDIASERVER_LIBRARY names {folder!r}, which is not a folder")
 

@@ -6,6 +6,8 @@ import os
 import subprocess
 import uuid
 
+from .paths import resolves_inside
+
 #: Where in a video the stand-in frame is taken: 10 % in, past most opening black (our choice).
 FRAME_AT = 0.10
 FRAME_WIDTH_PX = 500  # TMDB's w500 poster width, so the grid looks even
@@ -15,8 +17,12 @@ FRAME_TIMEOUT_S = 60
 
 def frame_for(media, folder: str, ffmpeg: str = "ffmpeg") -> str | None:
     """The file name (in `folder`) of a JPEG frame of a video media file (a `models.MediaFile`), made
-    once with `ffmpeg`; None for audio-only files or when ffmpeg fails."""
+    once with `ffmpeg`; None for audio-only files, when ffmpeg fails, and when the file resolves
+    outside its library folder (a symlink leading out: nothing is read, no frame made earlier is given)."""
+    source = os.path.join(media.root, media.path)
     if not any(s.type == "video" and not s.attached_pic for s in media.streams):
+        return None
+    if not resolves_inside(source, media.root):
         return None
     name = f"frame-{media.id}-{media.fingerprint or 'x'}.jpg"
     target = os.path.join(folder, name)
@@ -26,7 +32,7 @@ def frame_for(media, folder: str, ffmpeg: str = "ffmpeg") -> str | None:
     at_s = (media.duration_ms or 0) / 1000 * FRAME_AT
     part = f"{target}.{uuid.uuid4().hex}.part.jpg"  # concurrent requests each write their own
     cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-           "-ss", f"{at_s:.3f}", "-i", os.path.join(media.root, media.path), "-frames:v", "1",
+           "-ss", f"{at_s:.3f}", "-i", source, "-frames:v", "1",
            "-vf", f"scale={FRAME_WIDTH_PX}:-2", "-q:v", "3", part]
     try:
         subprocess.run(cmd, capture_output=True, timeout=FRAME_TIMEOUT_S, check=True)

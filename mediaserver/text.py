@@ -1,5 +1,6 @@
-"""Title text in comparison form (pure): what the match scoring compares and the catalog searches on
-(`models.catalog`'s `search_text`, the `q` of the title lists), so both normalise alike."""
+"""Text (pure): titles in comparison form, what the match scoring compares and the catalog searches on
+(`models.catalog`'s `search_text`, the `q` of the title lists), so both normalise alike; and the
+messages of ffmpeg and ffprobe made fit to store and show."""
 from __future__ import annotations
 
 import re
@@ -15,6 +16,10 @@ _ROMAN = {
     "xix": 19, "xx": 20,
 }
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+#: The memory address in the prefix of an FFmpeg log line, `[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55b0d4722180]`
+#: (libavutil/log.c prints `[%s @ %p] `; glibc prints a null pointer as `(nil)`): it changes with every
+#: run and tells a viewer nothing.
+_LOG_ADDRESS = re.compile(r" @ (?:0x[0-9a-fA-F]+|\(nil\))(?=\])")
 
 
 def normalize_title(text: str) -> str:
@@ -33,3 +38,10 @@ def normalize_title(text: str) -> str:
     if len(words) > 1 and words[0] in LEADING_ARTICLES:
         words = words[1:]
     return " ".join(str(_ROMAN[w]) if w in _ROMAN else w for w in words)
+
+
+def tool_message(text: str) -> str:
+    """ffmpeg's or ffprobe's message without the memory addresses of its log prefixes, every other
+    word kept: "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55b0d4722180] moov atom not found" ->
+    "[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found"."""
+    return _LOG_ADDRESS.sub("", text)

@@ -1,12 +1,14 @@
 """Test helpers: the shared clips, temporary libraries, app configs, a burst RQ worker.
 
 The clips live in `../shared/media` beside the checkout (MEDIASERVER_TEST_MEDIA overrides); tests
-link them into temporary library layouts and never copy them into the repository.
+hard-link them into temporary library layouts (a copy where linking fails) and never copy them into
+the repository. Not symlinks: a library reads nothing whose real path leaves its folder.
 """
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -51,12 +53,23 @@ def clip(rel: str) -> Path:
     return path
 
 
+def link_clip(rel: str, target: str | bytes | os.PathLike) -> None:
+    """Put the shared clip `rel` at `target` (its folder must exist) as a file of its own folder: a hard
+    link, or a copy (shutil.copy2) where linking fails (another file system; a file this user may not
+    link to, fs.protected_hardlinks). Never a symlink: the server refuses every file whose real path
+    leaves its library folder (README "Security"); tests of that make their symlinks themselves."""
+    try:
+        os.link(clip(rel), target)
+    except OSError:
+        shutil.copy2(clip(rel), target)
+
+
 def make_library(root: Path, files: dict[str, str]) -> Path:
-    """Symlink shared clips into `root` under the given names: {"Movies/A.mp4": "video/flower.mp4"}."""
+    """Link shared clips into `root` under the given names (`link_clip`): {"Movies/A.mp4": "video/flower.mp4"}."""
     for name, rel in files.items():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.symlink_to(clip(rel))
+        link_clip(rel, target)
     return root
 
 

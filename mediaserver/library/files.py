@@ -10,6 +10,9 @@ a file) for one file at a time: a pool of threads would share one GIL, and a thr
 would wait for another's guessit. The database is written from the calling process.
 Vanished files are removed, but never under a folder the walk could not read, nor when a root
 that had files is suddenly empty (an unmounted disk must not wipe the catalog and its ladders).
+A symlink that leads out of its library folder is recorded as failed (`paths.OUTSIDE_LIBRARY`) and
+never probed nor fingerprinted; a file that was readable and has become such a link is failed the
+same way, and its ladders go with it (`transcode.jobs.source_changed`, as for any changed file).
 Sidecar files (subtitles, `.nfo`, images) are not media files; the catalog links them.
 """
 from __future__ import annotations
@@ -32,6 +35,7 @@ from .. import metrics
 from ..exceptions import ProbeError, ScanAborted
 from ..lifetime import die_with_parent
 from ..models import MediaFile, Stream, utcnow
+from ..paths import OUTSIDE_LIBRARY
 from ..scanner.probe import ProbeResult
 from ..scanner.walk import ScanTarget, fingerprint_or_none, list_media
 
@@ -54,7 +58,7 @@ class ScanSummary:
     """Counts of one scan. `added_ids`: new or changed files that probed fine (to catalog and
     transcode); `updated_ids`: changed files, whatever their probe said; `moved`: files found at
     a new path (counted as updated); `warnings`: sentences for the operator; `failures`: (path,
-    ffprobe's reason)."""
+    ffprobe's reason, or `paths.OUTSIDE_LIBRARY`)."""
 
     added: int = 0
     updated: int = 0
@@ -80,6 +84,7 @@ class _Found:
     root: str
     rel: str
     st: os.stat_result
+    outside: bool = False  # a symlink leading out of the root (`st` is the link's own)
 
     @property
     def abs_path(self) -> str:
@@ -108,7 +113,9 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
         known = {m.path: m for m in session.scalars(select(MediaFile).where(MediaFile.root == target.root))
                  if _under(m.path, _prefix(target))}
         unreadable: list[str] = []
-        seen = {rel: _Found(target.root, rel, st) for rel, st in list_media(target, unreadable)}
+        outside: list[tuple[str, os.stat_result]] = []
+        seen = {rel: _Found(target.root, rel, st) for rel, st in list_media(target, unreadable, outside)}
+        seen |= {rel: _Found(target.root, rel, st, outside=True) for rel, st in outside}
         found += seen.values()
         summary.warnings += [f"cannot read {target.root}/{rel}; skipped" for rel in unreadable]
         if known and not seen:
@@ -117,7 +124,7 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
             continue
         gone += [m for rel, m in known.items() if rel not in seen and not any(_under(rel, u) for u in unreadable)]
     known_at = {(m.root, m.path): m for m in session.scalars(select(MediaFile))}
-    moved = _match_moves(gone, [f for f in found if (f.root, f.rel) not in known_at])
+    moved = _match_moves(gone, [f for f in found if (f.root, f.rel) not in known_at and not f.outside])
     done = 0
 
     def tick(rel: str) -> None:
@@ -129,7 +136,13 @@ def scan(session: Session, targets: list[ScanTarget], probe: ProbeFn, progress: 
     to_probe: list[tuple[_Found, MediaFile | None, bool]] = []  # (file, its row, probed by an older version)
     for item in found:
         media = known_at.get((item.root, item.rel))
-        if id(item) in moved:
+        if item.outside:  # never probed: recorded failed once, then left alone like any unchanged file
+            if media is not None and (media.status, media.error) == ("failed", OUTSIDE_LIBRARY):
+                summary.unchanged += 1
+            else:
+                _store(session, item, media, None, OUTSIDE_LIBRARY, None, summary)
+            tick(item.rel)
+        elif id(item) in moved:
             media = moved[id(item)]
             media.root, media.path, media.mtime = item.root, item.rel, item.st.st_mtime
             session.commit()

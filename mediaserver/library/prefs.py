@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..config import LibrarySettings
 from ..models import Setting
+from ..paths import check_library_root
 
 if TYPE_CHECKING:
     from ..scanner.tmdb import TMDBClient
@@ -63,15 +64,17 @@ def library_roots(session: Session, defaults: LibrarySettings) -> list[str]:
 
 
 def check_library_roots(folders: list[str]) -> list[str]:
-    """Absolute, existing folders from a list of lines (blank lines ignored). Raises ValueError
-    naming a folder that does not exist."""
+    """Existing folders from a list of lines (blank lines ignored), as real paths. Raises ValueError
+    naming a folder that does not exist, or one that cannot be a library folder
+    (`paths.check_library_root`: a relative path, `/`, `/etc`...)."""
     roots = []
     for folder in (f.strip() for f in folders):
         if not folder:
             continue
+        real = check_library_root(folder)
         if not os.path.isdir(folder):
             raise ValueError(f"{folder} is not a folder on this server")
-        roots.append(os.path.realpath(folder))
+        roots.append(real)
     return roots
 
 

@@ -10,6 +10,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 
+from ..paths import is_within, resolves_inside
 from . import listing
 from .names import NameGuess, season_folder_number
 
@@ -133,13 +134,14 @@ def find_nfo(video_abs_path: str, library_root: str) -> list[str]:
 
     Kodi/Jellyfin layout: `<file stem>.nfo` next to the video, then `movie.nfo` in the same folder, then
     `tvshow.nfo` in the show folder: the parent of a `Season NN` folder, else the video's own folder and then
-    its parent. Names match case-insensitively. Never looks above `library_root`.
+    its parent. Names match case-insensitively. Never looks above `library_root`, and leaves out an NFO
+    file that is a symlink leading out of it (never read).
     Raises ValueError when the video is not inside `library_root`.
     """
     root = os.path.normpath(os.path.abspath(library_root))
     video = os.path.normpath(os.path.abspath(video_abs_path))
     folder = os.path.dirname(video)
-    if not _inside(folder, root):
+    if not is_within(folder, root):
         raise ValueError(f"{video_abs_path} is not inside the library root {library_root}")
     stem = os.path.splitext(os.path.basename(video))[0]
     candidates = [(folder, stem + ".nfo"), (folder, "movie.nfo")]
@@ -148,12 +150,12 @@ def find_nfo(video_abs_path: str, library_root: str) -> list[str]:
         show_folders = [parent]
     else:
         show_folders = [folder, parent]
-    candidates += [(show, "tvshow.nfo") for show in show_folders if _inside(show, root)]
+    candidates += [(show, "tvshow.nfo") for show in show_folders if is_within(show, root)]
 
     found: list[str] = []
     for directory, name in candidates:
         path = _existing(directory, name)
-        if path is not None and path not in found:
+        if path is not None and path not in found and resolves_inside(path, root):
             found.append(path)
     return found
 
@@ -202,10 +204,6 @@ def _existing(directory: str, name: str) -> str | None:
     entry = name if name in names.values() and os.path.isfile(os.path.join(directory, name)) else names.get(name.lower())
     path = os.path.join(directory, entry) if entry else None
     return path if path and os.path.isfile(path) else None
-
-
-def _inside(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _text(element: ET.Element | None) -> str | None:

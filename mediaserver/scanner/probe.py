@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from ..exceptions import ProbeError
 from ..ratios import parse_ratio
 from ..streams import StreamFacts
+from ..text import tool_message
 
 
 @dataclass
@@ -23,14 +24,15 @@ class ProbeResult:
 def run_ffprobe(path: str, *, ffprobe: str = "ffprobe", timeout_s: float = 60) -> dict:
     """Run `ffprobe -show_format -show_streams` on `path` once and return its JSON.
 
-    Raises ProbeError with ffprobe's own message when it fails, times out or prints no JSON.
+    Raises ProbeError with ffprobe's own message (its last lines, without the memory addresses of its
+    log prefixes: `text.tool_message`) when it fails, times out or prints no JSON.
     """
     cmd = [ffprobe, "-v", "error", "-hide_banner", "-show_format", "-show_streams", "-of", "json", path]
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise ProbeError(f"ffprobe did not finish within {timeout_s:g} s") from None
-    stderr = proc.stderr.decode("utf-8", "replace").strip()
+    stderr = tool_message(proc.stderr.decode("utf-8", "replace").strip())
     if proc.returncode != 0:
         raise ProbeError(_last_lines(stderr) or f"ffprobe exited with status {proc.returncode}")
     try:

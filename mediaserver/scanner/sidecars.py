@@ -10,6 +10,7 @@ import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..paths import is_within, resolves_inside
 from . import listing
 
 SUBTITLE_EXTENSIONS = {".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx"}  # .sub/.idx are VobSub (bitmap)
@@ -127,12 +128,13 @@ def find_sidecars(video_abs_path: str, library_root: str) -> list[SidecarSubtitl
 
     Lists only the video's folder. A subtitle that also matches another video in the folder with a longer
     stem goes to that video (`Movie.Part.2.en.srt` belongs to `Movie.Part.2.mkv`, not `Movie.mkv`).
+    A subtitle that is a symlink leading out of `library_root` is left out (it is never read).
     An unreadable folder gives []. Raises ValueError when the video is not inside `library_root`.
     """
     root = os.path.normpath(os.path.abspath(library_root))
     video = os.path.normpath(os.path.abspath(video_abs_path))
     folder = os.path.dirname(video)
-    if os.path.commonpath([root, video]) != root or video == root:
+    if not is_within(video, root) or video == root:
         raise ValueError(f"{video_abs_path} is not inside the library root {library_root}")
     folder_rel = os.path.relpath(folder, root).replace(os.sep, "/")
     prefix = "" if folder_rel == "." else folder_rel + "/"
@@ -152,7 +154,8 @@ def find_sidecars(video_abs_path: str, library_root: str) -> list[SidecarSubtitl
     ]
     found = []
     for entry in entries:
-        if not os.path.isfile(os.path.join(folder, entry)):
+        path = os.path.join(folder, entry)
+        if not os.path.isfile(path) or not resolves_inside(path, root):
             continue
         subtitle = parse_sidecar(video_rel, prefix + entry)
         if subtitle is None or any(parse_sidecar(rival, subtitle.path) for rival in rivals):

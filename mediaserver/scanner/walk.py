@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..paths import check_library_root, is_within, resolves_inside
 
 VIDEO_EXTENSIONS = {
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".ts", ".m2ts", ".mts",
@@ -29,30 +32,49 @@ class ScanTarget:
 def resolve_targets(paths: list[str], roots: list[str]) -> list[ScanTarget]:
     """Map command-line paths onto library roots.
 
-    No paths: every root. A path inside a configured root is scanned as part of that root; any other
-    existing folder becomes a root of its own (a file: its folder). Raises FileNotFoundError naming
-    the first path or root that does not exist.
+    No paths: every root. A path inside a configured root (once symlinks are resolved) is scanned as
+    part of that root; any other existing folder becomes a root of its own (a file: its folder).
+    Raises FileNotFoundError naming the first path or root that does not exist, and ValueError for a
+    relative path, for a path inside a root that leads out of it through a symlink, and for a root
+    that cannot be a library folder (`paths.check_library_root`: `/`, `/etc`...).
     """
     wanted = paths or roots
     targets = []
     for raw in wanted:
-        path = Path(raw).resolve()
-        if not path.exists():
+        if not os.path.isabs(raw):
+            raise ValueError(f"{raw!r} is a relative path: give it as an absolute path ({os.path.abspath(raw)}?)")
+        if not os.path.exists(raw):
             raise FileNotFoundError(f"{raw}: no such file or folder")
-        root = next((r for r in roots if path == Path(r) or Path(r) in path.parents), None)
+        path = os.path.realpath(raw)
+        root = _root_of(path, roots)
+        named_in = _root_of(os.path.normpath(raw), roots)
+        if root is None and named_in is not None:
+            raise ValueError(f"{raw} leads outside the library folder {named_in} (to {path}): not scanned")
         if root is None:
-            root = str(path if path.is_dir() else path.parent)
-        targets.append(ScanTarget(root=root, start=str(path)))
+            root = check_library_root(path if os.path.isdir(path) else os.path.dirname(path))
+        else:
+            check_library_root(root)  # a folder stored before such folders were refused
+        targets.append(ScanTarget(root=root, start=path))
     return targets
 
 
-def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Iterator[tuple[str, os.stat_result]]:
+def _root_of(path: str, roots: list[str]) -> str | None:
+    """The first of `roots` that `path` lies in (by name), or None."""
+    return next((r for r in roots if is_within(path, r)), None)
+
+
+def list_media(target: ScanTarget, unreadable: list[str] | None = None,
+               outside: list[tuple[str, os.stat_result]] | None = None) -> Iterator[tuple[str, os.stat_result]]:
     """Yield (path relative to the root with `/` separators, stat) for every media file, sorted.
 
     Folders and files that cannot be read are appended to `unreadable` (paths relative to the root)
     instead of stopping the walk; so are names that are not valid UTF-8 (the database needs text).
+    A symlink whose real path leaves the root is not yielded but appended to `outside` as (relative
+    path, the link's own lstat): nothing of its target is read. (The walk enters no symlinked folder,
+    so only a file that is itself a symlink can lead out.)
     """
     unreadable = unreadable if unreadable is not None else []
+    outside = outside if outside is not None else []
     start = Path(target.start)
 
     def note(path: str | os.PathLike) -> None:
@@ -71,7 +93,12 @@ def list_media(target: ScanTarget, unreadable: list[str] | None = None) -> Itera
         rel = path.relative_to(target.root).as_posix()
         try:
             rel.encode("utf-8")
-            st = path.stat()
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                if not resolves_inside(str(path), target.root):
+                    outside.append((rel, st))
+                    continue
+                st = path.stat()
         except (UnicodeEncodeError, OSError):
             note(path)
             continue

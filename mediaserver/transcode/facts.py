@@ -7,6 +7,7 @@ import os
 from dataclasses import fields
 
 from ..models import MediaFile, Stream
+from ..paths import resolves_inside
 from ..streams import StreamFacts
 from .plan import MediaFacts, SidecarFacts
 
@@ -22,9 +23,20 @@ def stream_facts(stream: Stream) -> StreamFacts:
 
 def media_facts(media: MediaFile) -> MediaFacts:
     """`media`'s facts: its absolute source path, container, duration (ms), streams in ffprobe's order
-    and sidecar subtitles (paths made absolute under its library root)."""
+    and sidecar subtitles (paths made absolute under its library root). A sidecar that has become a
+    symlink leading out of the library root since the scan is left out: no menu offers it, and neither
+    a ladder nor `/media/.../subs/` reads it. (The source itself is checked by what reads it:
+    `source_outside`.)"""
+    sidecars = [(sub, os.path.join(media.root, sub.path)) for sub in media.subtitles]
     return MediaFacts(
         source=os.path.join(media.root, media.path), container=media.container, duration_ms=media.duration_ms,
         streams=tuple(stream_facts(s) for s in media.streams),
-        sidecars=tuple(SidecarFacts(id=sub.id, path=os.path.join(media.root, sub.path), language=sub.language,
-                                    forced=sub.forced, sdh=sub.sdh, format=sub.format) for sub in media.subtitles))
+        sidecars=tuple(SidecarFacts(id=sub.id, path=path, language=sub.language, forced=sub.forced, sdh=sub.sdh,
+                                    format=sub.format)
+                       for sub, path in sidecars if resolves_inside(path, media.root)))
+
+
+def source_outside(media: MediaFile) -> bool:
+    """Whether `media`'s file now resolves outside its library root (a symlink leading out, made after
+    the scan that found it readable): then nothing is read from it, and no ladder of it is served."""
+    return not resolves_inside(os.path.join(media.root, media.path), media.root)

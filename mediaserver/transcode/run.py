@@ -23,9 +23,11 @@ from ..config import TranscodeSettings
 from ..exceptions import TranscodeError
 from ..lifetime import die_with_parent
 from ..models import MediaFile, TranscodeJob, utcnow
+from ..paths import OUTSIDE_LIBRARY
+from ..text import tool_message
 from .command import LadderJob, build_command
 from .decision import main_video
-from .facts import media_facts
+from .facts import media_facts, source_outside
 from .measure import AAC_LC_CODECS, avc_codec_string, measure_rendition
 from .plan import MediaFacts, Track, audio_tracks, decision_for, ladder_job_for, subtitle_tracks
 from .playlist import Rendition, SubtitleRendition, event_to_vod, render_master, segment_count, subtitle_playlist
@@ -45,9 +47,12 @@ SUBTITLE_DIR = "subs"
 def build_ladder(session: Session, job: TranscodeJob, settings: TranscodeSettings, out: str) -> None:
     """Encode `job`'s media file into `out` (an empty folder named by `job.output_dir`-to-be), publish
     it live, then finish it, with `settings`' ffmpeg and ffprobe (WebVTT conversions cached under its
-    data dir). Raises TranscodeError for undecodable input (not worth a retry); other exceptions
-    (OSError, a timeout) may pass."""
+    data dir). Raises TranscodeError for undecodable input (not worth a retry), and with
+    `paths.OUTSIDE_LIBRARY` before reading anything when the source now resolves outside its library
+    folder (a symlink made since the scan); other exceptions (OSError, a timeout) may pass."""
     row = job.media_file
+    if source_outside(row):
+        raise TranscodeError(OUTSIDE_LIBRARY)
     media = media_facts(row)
     decision = decision_for(media)
     video = main_video(media.streams)
@@ -136,7 +141,8 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
     """Run the one ffmpeg process; progress (percent) from `-progress` `out_time_us` lines, and
     `on_ready()` tried on each until it returns True (the live publication).
 
-    Returns ffmpeg's last log lines (warnings and errors). Raises TranscodeError on a non-zero exit,
+    Returns ffmpeg's last log lines (warnings and errors; without the memory addresses of their
+    prefixes, `text.tool_message`: they end up in the job's error). Raises TranscodeError on a non-zero exit,
     and OSError when ffmpeg was killed by a signal (worth a retry). ffmpeg is killed if the job dies
     here (RQ's timeout, or the worker killed outright: see `lifetime.die_with_parent`).
     """
@@ -168,7 +174,7 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
                 proc.kill()
                 proc.wait()
     with open(log_path, encoding="utf-8", errors="replace") as fh:
-        tail = "\n".join(line.rstrip() for line in fh.readlines()[-8:])
+        tail = tool_message("\n".join(line.rstrip() for line in fh.readlines()[-8:]))
     os.remove(log_path)
     if rc < 0:
         raise OSError(f"ffmpeg was killed by signal {-rc}")

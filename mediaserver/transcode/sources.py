@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 
 from ..exceptions import TranscodeError
+from ..text import tool_message
 from .command import subtitle_command
 from .plan import Track
 
@@ -25,7 +26,7 @@ def keyframe_times(path: str, video_index: int, *, ffprobe: str = "ffprobe", tim
     except subprocess.TimeoutExpired:
         raise TranscodeError(f"reading the keyframes took over {timeout_s:g} s") from None
     if proc.returncode != 0:
-        raise TranscodeError(f"ffprobe could not read the keyframes: {proc.stderr.strip()[-300:]}")
+        raise TranscodeError(f"ffprobe could not read the keyframes: {tool_message(proc.stderr.strip())[-300:]}")
     times, start = [], 0.0
     for line in proc.stdout.splitlines():
         fields = line.strip().split(",")

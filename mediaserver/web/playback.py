@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
 from sqlalchemy import bindparam, delete, select
-from werkzeug.security import safe_join
 
 from .. import tokens
 from ..config import TranscodeSettings
@@ -28,9 +27,10 @@ from ..db import database, get_db
 from ..exceptions import TokenError, TokenExpired
 from ..models import MediaFile, PlaybackPosition, User, utcnow
 from ..party import access
+from ..paths import OUTSIDE_LIBRARY, is_within, resolved_inside
 from ..transcode import jobs, recovery
 from ..transcode.decision import DIRECT
-from ..transcode.facts import media_facts
+from ..transcode.facts import media_facts, source_outside
 from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
 from ..transcode.sources import extract_subtitles, subtitle_cache_dir
 from .auth import login_required
@@ -64,18 +64,20 @@ def _track_json(track: Track, sub_url: str | None = None) -> dict:
 
 def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = None) -> tuple[int, dict]:
     """(HTTP status, body) of `GET /api/media-files/<id>/playback`; queues a ladder job when the file
-    needs one and has none. 409 while nothing is playable yet (the body says why and how far along).
+    needs one and has none. 409 while nothing is playable yet (the body says why and how far along),
+    also for a file that now resolves outside its library folder (`unreadable`, paths.OUTSIDE_LIBRARY).
     A party guest has no `user_id`: its stream token names `party_id` instead (and no resume point)."""
     facts = media_facts(media)
-    decision = decision_for(facts) if media.status == "ok" else None
+    error = media.error if media.status != "ok" else (OUTSIDE_LIBRARY if source_outside(media) else None)
+    decision = decision_for(facts) if error is None else None
     position = get_db().get(PlaybackPosition, (user_id, media.id)) if user_id is not None else None
     body = {"media_file_id": media.id, "method": decision.method if decision else None,
             "reasons": list(decision.reasons) if decision else [], "kind": None, "url": None,
             "audio": [], "subtitles": [], "resume_ms": position.position_ms if position else None,
             "duration_ms": media.duration_ms, "transcode": None}
     if decision is None:
-        body.update(status="unreadable", error=media.error)
-        return 409, {"error": "Conflict", "message": f"this file cannot be played: {media.error}", **body}
+        body.update(status="unreadable", error=error)
+        return 409, {"error": "Conflict", "message": f"this file cannot be played: {error}", **body}
     token, grant = _grant(media.id, user_id, party_id)
     body.update(grant)
     body["audio"] = [_track_json(t) for t in audio_tracks(facts)]
@@ -150,7 +152,11 @@ def api_position(media_id: int):
 
 def _served_job(media: MediaFile):
     """The job whose folder players get: `playable_job`, except a live one whose heartbeat is older
-    than LIVE_STALE_S (its worker died mid-encode: its half-made output is no longer served)."""
+    than LIVE_STALE_S (its worker died mid-encode: its half-made output is no longer served); None
+    once the file resolves outside its library folder (a symlink made since; the next scan fails the
+    file and deletes its ladders)."""
+    if source_outside(media):
+        return None
     job = media.playable_job
     if job is not None and job.status == "running":
         beat = job.heartbeat_at or job.started_at
@@ -223,22 +229,9 @@ def _accel_uri(real: str) -> str | None:
     if not prefix:
         return None
     data = _data_dir_realpath(current_app.config["DATA_DIR"])
-    if os.path.commonpath([real, data]) == data:
+    if is_within(real, data):
         return f"{prefix}/data/{quote(os.fsencode(os.path.relpath(real, data)))}"
     return f"{prefix}/files{quote(os.fsencode(real))}"
-
-
-def resolved_inside(base: str, subpath: str) -> str | None:
-    """The real path of `base/subpath` when it is a file inside `base` once symlinks are resolved, else
-    None (`..`, an absolute path, a symlink that leads out, a NUL byte)."""
-    if "\x00" in subpath:  # os.path and os.stat raise ValueError on it
-        return None
-    base = os.path.realpath(base)
-    path = safe_join(base, subpath)
-    if path is None:
-        return None
-    real = os.path.realpath(path)
-    return real if os.path.commonpath([real, base]) == base and os.path.isfile(real) else None
 
 
 def _send_inside(base: str, subpath: str, max_age: int):
@@ -310,8 +303,8 @@ def direct_subtitle(media_id: int, token: str, key: str):
     if track is None or not track.convertible:
         return error_response(404, f"media file {media_id} has no text subtitle {key!r}")
     # like the file itself (direct_file), a subtitle is read only from inside the title's library folder
-    sidecar = os.path.relpath(track.path, media.root) if track.path else None
-    if resolved_inside(media.root, media.path) is None or (sidecar and resolved_inside(media.root, sidecar) is None):
+    # (media_facts leaves out a sidecar that leads out of it: no track above)
+    if resolved_inside(media.root, media.path) is None:
         return error_response(404, f"media file {media_id} has no text subtitle {key!r} inside its library folder")
     cache = subtitle_cache_dir(current_app.config["DATA_DIR"], media.id, f"{media.size}-{int(media.mtime)}")
     written = extract_subtitles([track], os.path.join(media.root, media.path), cache,

@@ -13,13 +13,13 @@ from ..db import get_db
 from ..exceptions import TMDBError
 from ..library import enrich, prefs
 from ..models import Episode, Genre, MediaFile, Movie, Season, Show
+from ..paths import resolved_inside
 from ..scanner.match import choose
 from ..text import normalize_title
 from .auth import admin_required, login_required
 from .errors import error_response
 from .files import get_media_or_404
 from .pagination import int_arg, ordering, paginate
-from .playback import resolved_inside
 
 bp = Blueprint("titles", __name__)
 
@@ -187,7 +187,8 @@ def image(name: str):
 @bp.get("/api/media-files/<int:media_id>/frame.jpg")
 @login_required
 def frame(media_id: int):
-    """A frame of the video (made on first request) standing in for a missing poster; 404 for audio."""
+    """A frame of the video (made on first request) standing in for a missing poster; 404 for audio, and
+    for a file that resolves outside its library folder (`images.frame_for`)."""
     settings = prefs.settings()
     name = images.frame_for(get_media_or_404(media_id), settings.images_dir, settings.ffmpeg)
     if name is None:

@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from mediaserver import create_app
-from tests.helpers import PASSWORD, app_config, clip, make_library, run_worker
+from tests.helpers import PASSWORD, app_config, link_clip, make_library, run_worker
 
 LIBRARY = {
     "Movies/RoboCop (1987)/RoboCop (1987).mkv": "video/flower.mp4",
@@ -130,7 +130,7 @@ def test_sidecar_subtitles_are_linked(catalog_app):
 def test_a_rescan_sends_no_request_and_a_new_version_of_a_known_title_neither(catalog_app, client, fake_tmdb):
     fake_tmdb.reset()
     assert catalog_app.test_cli_runner().invoke(args=["scan"]).exit_code == 0
-    os.symlink(clip("video/crystal.mp4"), catalog_app.library / "Movies" / "RoboCop (2014)" / "RoboCop (2014).mp4")
+    link_clip("video/crystal.mp4", catalog_app.library / "Movies" / "RoboCop (2014)" / "RoboCop (2014).mp4")
     result = catalog_app.test_cli_runner().invoke(args=["scan"])
     assert "added 1," in result.output
     assert fake_tmdb.requests == []
@@ -217,8 +217,8 @@ def test_an_id_arriving_later_adopts_the_unmatched_title(tmp_path, fake_tmdb, re
                                 TMDB_API_BASE=fake_tmdb.base_url))
     runner = app.test_cli_runner()
     runner.invoke(args=["scan"])
-    os.symlink(clip("video/friday.mp4"), library / "Movies" / "Zzyzx Quorblat (2011) [tmdbid-603].mkv")
-    os.symlink(clip("video/crystal.mp4"), library / "Movies" / "Zzyzx Quorblat (2011) Extended.mkv")
+    link_clip("video/friday.mp4", library / "Movies" / "Zzyzx Quorblat (2011) [tmdbid-603].mkv")
+    link_clip("video/crystal.mp4", library / "Movies" / "Zzyzx Quorblat (2011) Extended.mkv")
     runner.invoke(args=["scan"])
     runner.invoke(args=["users", "create", "alice", "--password", PASSWORD])
     c = app.test_client()
@@ -229,8 +229,8 @@ def test_an_id_arriving_later_adopts_the_unmatched_title(tmp_path, fake_tmdb, re
 
 def test_merging_shows_that_share_a_season(catalog_app, client):
     os.makedirs(catalog_app.library / "Shows" / "Qwxz Blorp" / "Season 02")  # stays unmatched
-    os.symlink(clip("video/rabbit320.mp4"),
-               catalog_app.library / "Shows" / "Qwxz Blorp" / "Season 02" / "Qwxz Blorp - S02E02.mkv")
+    link_clip("video/rabbit320.mp4",
+              catalog_app.library / "Shows" / "Qwxz Blorp" / "Season 02" / "Qwxz Blorp - S02E02.mkv")
     catalog_app.test_cli_runner().invoke(args=["scan"])
     shows = {s["title"]: s for s in client.get("/api/library/shows").json["items"]}
     stray = shows["Qwxz Blorp"]
@@ -251,7 +251,7 @@ def test_a_moved_file_brings_its_new_sidecars(catalog_app):
     lib = catalog_app.library
     os.makedirs(lib / "Archive")
     os.rename(lib / "Movies" / "Rocky II.mkv", lib / "Archive" / "Rocky II.mkv")
-    os.symlink(clip("subtitles/friday.vtt"), lib / "Archive" / "Rocky II.fr.forced.vtt")
+    link_clip("subtitles/friday.vtt", lib / "Archive" / "Rocky II.fr.forced.vtt")
     catalog_app.test_cli_runner().invoke(args=["scan"])
     with catalog_app.app_context():
         media = get_db().scalar(select(MediaFile).where(MediaFile.path == "Archive/Rocky II.mkv"))

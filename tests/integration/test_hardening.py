@@ -93,11 +93,13 @@ def test_a_symlinked_image_that_leads_out_is_not_followed(world):
 
 def test_a_library_symlink_that_leads_out_of_the_library_is_never_served(world):
     viewer = world.client(VIEWER)
-    body = viewer.get(f"/api/media-files/{world.ids['leak']}/playback").json
-    assert body["kind"] == "file"  # it looks playable...
-    response = world.client(ANONYMOUS).get(urlsplit(body["url"]).path)
-    assert_no_leak(response, (404,))  # ...but the file outside the library is not sent
-    assert b"ftyp" not in response.data[:16]
+    answer = viewer.get(f"/api/media-files/{world.ids['leak']}/playback")  # the scan failed it unread
+    assert answer.status_code == 409 and answer.json["error"] == "links outside the library folder"
+    leak, token = world.ids["leak"], _stream(world, 2, world.ids["leak"])  # a valid token all the same
+    for path in (f"/media/{leak}/{token}/Leak (2001).mp4", f"/hls/{leak}/{token}/master.m3u8"):
+        response = world.client(ANONYMOUS).get(path)
+        assert_no_leak(response, (404,))  # the file outside the library is not sent
+        assert b"ftyp" not in response.data[:16]
 
 
 def test_a_sidecar_subtitle_that_leads_out_of_the_library_is_not_converted(world, urls, tmp_path):

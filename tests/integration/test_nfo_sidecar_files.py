@@ -125,3 +125,23 @@ def test_find_sidecars_at_the_root_and_in_a_missing_folder(tmp_path):
     assert find_sidecars(str(tmp_path / "Clip.mp4"), str(tmp_path)) == [
         SidecarSubtitle("Clip.eng.sdh.srt", "eng", False, True, "srt")]
     assert find_sidecars(str(tmp_path / "gone/Clip.mp4"), str(tmp_path)) == []
+
+
+def test_nfo_and_subtitle_files_that_are_symlinks_leading_out_are_never_read(tmp_path):
+    """An NFO or a subtitle linked to a file outside the library is left out (nothing outside is read);
+    a link that stays inside the library is used like the file itself."""
+    root, outside = tmp_path / "lib", tmp_path / "outside"
+    folder = "Movies/Rocky (1976)"
+    _write(root, f"{folder}/Rocky.mkv")
+    nfo = _write(outside, "Rocky.nfo", "<movie><title>Outside the library</title><tmdbid>1</tmdbid></movie>")
+    srt = _write(outside, "Rocky.en.srt", "1\n00:00:00,000 --> 00:00:01,000\ntop secret\n")
+    os.symlink(nfo, root / folder / "Rocky.nfo")
+    os.symlink(srt, root / folder / "Rocky.en.srt")
+    inside = _write(root, "Extras/movie.nfo", "<movie><title>Rocky</title><tmdbid>1366</tmdbid></movie>")
+    os.symlink(inside, root / folder / "movie.nfo")
+    _write(root, "Extras/Rocky.fr.srt")
+    os.symlink(root / "Extras/Rocky.fr.srt", root / folder / "Rocky.fr.srt")
+    assert find_nfo(str(root / folder / "Rocky.mkv"), str(root)) == [str(root / folder / "movie.nfo")]
+    guess = _guess_with_nfo(root, f"{folder}/Rocky.mkv")
+    assert (guess.title, guess.tmdb_id) == ("Rocky", 1366)
+    assert [s.path for s in find_sidecars(str(root / folder / "Rocky.mkv"), str(root))] == [f"{folder}/Rocky.fr.srt"]

@@ -42,6 +42,9 @@ def test_a_killed_ffmpeg_is_retried_and_undecodable_input_is_not(app, library, t
     flac, truncated = rows(app)
     assert flac[:3] == ("a/bear.flac", "succeeded", 2) and flac[3] is None
     assert truncated[:3] == ("b/truncated.mp4", "failed", 1) and "decoding stopped" in truncated[3]
+    # ffmpeg's own words, without the memory addresses of its log prefixes (`[mov,... @ 0x55d6...]`)
+    assert "[mov,mp4,m4a,3gp,3g2,mj2] stream " in truncated[3] and "partial file" in truncated[3]
+    assert " @ 0x" not in truncated[3]
     body = auth_client.get("/api/media-files/2/playback").json
     assert body["status"] == "failed" and "decoding stopped" in body["error"]
 

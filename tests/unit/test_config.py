@@ -59,3 +59,18 @@ def test_bad_values_name_their_variable(tmp_path, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         from_environment(str(tmp_path))
+
+
+@pytest.mark.parametrize("value,words", [
+    ("/", "MEDIASERVER_LIBRARY: / cannot be a library folder"),
+    ("/etc", "MEDIASERVER_LIBRARY: /etc cannot be a library folder: /etc is a system folder"),
+    ("/proc/self", "/proc is a system folder"),
+    ("media", "MEDIASERVER_LIBRARY: 'media' is a relative path: give a library folder as an absolute path"),
+])
+def test_system_folders_and_relative_paths_are_refused_as_the_library(tmp_path, monkeypatch, value, words):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "media").mkdir()  # a relative name is refused even where it exists
+    monkeypatch.setenv("MEDIASERVER_LIBRARY", f"{tmp_path}{os.pathsep}{value}")
+    with pytest.raises(ConfigError) as caught:
+        from_environment(str(tmp_path))
+    assert words in str(caught.value)

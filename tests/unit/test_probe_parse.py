@@ -3,6 +3,7 @@ import pytest
 
 from mediaserver.exceptions import ProbeError
 from mediaserver.scanner.probe import parse_probe
+from mediaserver.text import tool_message
 
 
 def test_format_and_stream_facts_with_units():
@@ -43,3 +44,14 @@ def test_a_file_without_audio_or_video_is_an_error():
     with pytest.raises(ProbeError, match="no audio or video"):
         parse_probe({"format": {"format_name": "srt"}, "streams": [{"index": 0, "codec_type": "subtitle"}]})
 
+
+
+def test_ffmpeg_messages_lose_the_memory_addresses_of_their_log_prefixes_and_keep_every_word():
+    # ffprobe on ../shared/media/broken/sample_malformed_free_box.mp4, and a line of ffmpeg's
+    stderr = ("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55b0d4722180] moov atom not found\n"
+              "/srv/films/x.mp4: Invalid data found when processing input\n"
+              "[h264 @ 0x7F3A00c0] [aac @ (nil)] error while decoding MB 3 2, bytestream -5 @ 0x12 here")
+    assert tool_message(stderr) == (
+        "[mov,mp4,m4a,3gp,3g2,mj2] moov atom not found\n"
+        "/srv/films/x.mp4: Invalid data found when processing input\n"
+        "[h264] [aac] error while decoding MB 3 2, bytestream -5 @ 0x12 here")
