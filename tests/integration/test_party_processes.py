@@ -46,10 +46,10 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.procs[name].poll() is None, f"{name} exited:\n{self.log(name)}"
-            try:
-                requests.get(url + "/p/nosuchcode/qr.svg", timeout=1)
+            try:  # a process just started answers its first request slowly on a busy machine: wait on
+                requests.get(url + "/p/nosuchcode/qr.svg", timeout=(1, 5))
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # (ReadTimeout is not a ConnectionError)
                 time.sleep(0.05)
         raise AssertionError(f"{name} did not answer HTTP within {timeout} s:\n{self.log(name)}")
 
