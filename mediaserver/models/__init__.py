@@ -4,7 +4,7 @@
 Importing this package imports every model, so `Base.metadata` (Alembic, `create_all`) holds every
 table and relationships named by string resolve:
 - `base`: `Base`, `utcnow`, the `UTCDateTime` column type;
-- `users`: `User`, `PlaybackPosition` (resume points);
+- `users`: `User`, `UserSession` (sign-ins), `PlaybackPosition` (resume points);
 - `media`: `MediaFile`, `Stream`, `Subtitle` (the files as ffprobe saw them);
 - `catalog`: `Movie`, `Show`, `Season`, `Episode`, `Genre` (what the files are);
 - `transcode`: `TranscodeJob`;
@@ -19,10 +19,10 @@ from .catalog import Episode, Genre, Movie, Season, Show, TitleMixin, episode_fi
 from .media import MediaFile, Stream, Subtitle
 from .party import Participant, WatchSession
 from .transcode import TranscodeJob
-from .users import PlaybackPosition, User
+from .users import PlaybackPosition, User, UserSession
 
 __all__ = [
-    "Base", "UTCDateTime", "as_utc", "utcnow", "User", "PlaybackPosition", "MediaFile", "Stream", "Subtitle",
+    "Base", "UTCDateTime", "as_utc", "utcnow", "User", "UserSession", "PlaybackPosition", "MediaFile", "Stream", "Subtitle",
     "Movie", "Show", "Season", "Episode", "Genre", "TitleMixin", "movie_genres", "show_genres", "episode_files",
     "TranscodeJob", "Setting", "ScanRun", "WatchSession", "Participant",
 ]
