@@ -50,3 +50,34 @@ def test_a_token_signed_with_another_secret_is_refused():
     token, _ = tokens.issue("another-secret-entirely-xyz", 7, 3, ttl_s=600, now_s=0)
     with pytest.raises(TokenError):
         tokens.verify(SECRET, token, 3, now_s=1)
+
+
+def _respellings(token: str) -> list[str]:
+    """The token with its last character swapped for each other base64url character."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return [token[:-1] + c for c in alphabet if c != token[-1]]
+
+
+def test_a_stream_token_is_accepted_in_one_spelling_only():
+    token, _ = tokens.issue(SECRET, 7, 3, ttl_s=600, now_s=0)
+    refused = 0
+    for spelling in _respellings(token):
+        with pytest.raises(TokenError, match="invalid"):
+            tokens.verify(SECRET, spelling, 3, now_s=1)
+        refused += 1
+    assert refused == 63
+
+
+def test_a_party_token_is_accepted_in_one_spelling_only():
+    token = tokens.issue_party(SECRET, party_id=5, participant_id=9)
+    assert tokens.read_party(SECRET, token) == (5, 9)
+    for spelling in _respellings(token):
+        with pytest.raises(TokenError, match="invalid"):
+            tokens.read_party(SECRET, spelling)
+
+
+def test_a_token_carries_its_users_epoch():
+    token, grant = tokens.issue(SECRET, 7, 3, ttl_s=600, now_s=0, epoch=4)
+    assert tokens.verify(SECRET, token, 3, now_s=1).epoch == 4 == grant.epoch
+    guest, _ = tokens.issue(SECRET, 0, 3, ttl_s=600, now_s=0, party_id=8)
+    assert tokens.verify(SECRET, guest, 3, now_s=1) == tokens.StreamGrant(0, 3, 600, 8, 0)
