@@ -1,11 +1,16 @@
 """Sign-in: login/logout (pages and JSON), first-run admin set-up, `login_required`/`admin_required`.
 
-The session cookie holds the user id, signed with SECRET_KEY; accounts and passwords are `accounts.py`'s.
+The session cookie (signed with SECRET_KEY) holds one sign-in's secret, `sid`; the server keeps a row
+per sign-in (`accounts.start_session`), so logging out ends it for good: a replayed cookie names no
+session any more. A request with a valid party guest's `Authorization: Bearer` token is that guest's
+only: its cookie is ignored (`security.bearer_party`). Accounts and passwords are `accounts.py`'s;
+the user's own account page (password, sessions) is `account.py`'s.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,10 +28,9 @@ from flask import (
 )
 from flask_wtf.csrf import generate_csrf
 
-from ..accounts import authenticate, create_user, has_users
-from ..db import get_db
-from ..models import User
-from . import ratelimit
+from ..accounts import authenticate, create_user, end_session, has_users, session_user, start_session
+from ..models import User, utcnow
+from . import ratelimit, security
 from .errors import error_response
 
 bp = Blueprint("auth", __name__)
@@ -57,14 +61,38 @@ def admin_required(view):
     return wrapped
 
 
+def signed_in_user() -> User | None:
+    """The user of this request's live session (an HTTP request's, or a Socket.IO connection's copy
+    of the cookie session), or None: no session, or one that was ended. Sets `g.user_session`."""
+    found = session_user(session.get("sid"), utcnow())
+    g.user_session = found[0] if found else None
+    return found[1] if found else None
+
+
+def sign_in(user: User) -> None:
+    """Start a new session for `user` in this response's cookie (the old one, if any, is dropped:
+    no session fixation)."""
+    session.clear()
+    session["sid"] = start_session(user, request.user_agent.string, ratelimit.client_address())
+
+
+def sign_out() -> None:
+    """End this request's session for good and clear the cookie."""
+    end_session(session.get("sid"))
+    session.clear()
+
+
 @bp.before_app_request
 def load_user() -> None:
-    """Before every request: `g.user` is the logged-in User or None."""
-    user_id = session.get("user_id")
-    g.user = get_db().get(User, user_id) if user_id is not None else None
+    """Before every request: `g.user` is the logged-in User or None (always None for a request that
+    carries a valid party guest's bearer token: the cookie may not stand in for the guest)."""
+    if security.bearer_party() is not None:
+        g.user, g.user_session = None, None
+        return
+    g.user = signed_in_user()
 
 
-def _login_slot(username: str) -> ratelimit.Slot:
+def login_slot(username: str) -> ratelimit.Slot:
     """Count a login attempt against the limits per client address and per account (the name's case
     ignored, hashed: any length); a successful login gives it back, so only failures count."""
     account = hashlib.sha256(username.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
@@ -72,10 +100,18 @@ def _login_slot(username: str) -> ratelimit.Slot:
                               f"login:account:{account}": current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]})
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("titles.grid_movies")
+def safe_next(target: str | None) -> str:
+    """`target` when it is a path on this site, else the home page. Refused: anything with a control
+    character or a backslash (browsers drop tabs and newlines inside a URL and read a backslash as
+    `/`, WHATWG URL standard: `/<tab>/evil.example` is `//evil.example`), a scheme, a host, or a
+    leading `//`."""
+    home = url_for("titles.grid_movies")
+    if not target or any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return home
+    return target
 
 
 @bp.route("/login", methods=("GET", "POST"))
@@ -85,7 +121,7 @@ def login():
     if not has_users():
         return redirect(url_for("auth.setup"))
     if request.method == "POST":
-        slot = _login_slot(request.form.get("username", ""))
+        slot = login_slot(request.form.get("username", ""))
         if slot.refused:
             flash(f"Too many failed logins: try again in {slot.retry_after_s} s.")
             response = make_response(render_template("login.html"), 429)
@@ -94,17 +130,16 @@ def login():
         user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         if user is not None:
             ratelimit.release(slot)
-            session.clear()
-            session["user_id"] = user.id
-            return redirect(_safe_next(request.args.get("next")))
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next")))
         flash("Wrong user name or password.")
     return render_template("login.html"), (401 if request.method == "POST" else 200)
 
 
 @bp.post("/logout")
 def logout():
-    """POST: end the session and go to the login page."""
-    session.clear()
+    """POST: end the session for good and go to the login page."""
+    sign_out()
     return redirect(url_for("auth.login"))
 
 
@@ -122,8 +157,7 @@ def setup():
             except ValueError as exc:
                 flash(str(exc).capitalize() + ".")
             else:
-                session.clear()
-                session["user_id"] = user.id
+                sign_in(user)
                 return redirect(url_for("titles.grid_movies"))
     return render_template("setup.html")
 
@@ -136,15 +170,14 @@ def api_login():
     if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
             or not isinstance(data.get("password"), str):
         return error_response(400, 'send JSON {"username": "...", "password": "..."}')
-    slot = _login_slot(data["username"])
+    slot = login_slot(data["username"])
     if slot.refused:
         return ratelimit.too_many(slot, "too many failed logins")
     user = authenticate(data["username"], data["password"])
     if user is None:
         return error_response(401, "wrong user name or password")
     ratelimit.release(slot)
-    session.clear()
-    session["user_id"] = user.id
+    sign_in(user)
     return {"user": user.to_json(), "csrf_token": generate_csrf()}
 
 
@@ -159,8 +192,8 @@ def api_csrf():
 
 @bp.post("/api/auth/logout")
 def api_logout():
-    """`POST /api/auth/logout` -> `{"ok": true}`."""
-    session.clear()
+    """`POST /api/auth/logout` -> `{"ok": true}`: the session ends for good (its cookie is dead)."""
+    sign_out()
     return {"ok": True}
 
 

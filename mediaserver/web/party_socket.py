@@ -14,7 +14,7 @@ import logging
 import threading
 import uuid
 
-from flask import Flask, request, session
+from flask import Flask, request
 from flask_socketio import Namespace, emit, join_room, leave_room
 from redis.exceptions import LockError, RedisError
 
@@ -24,6 +24,7 @@ from ..party import access, commands
 from ..party.model import Party, PartyTimings, Rejected
 from ..party.service import Applied, PartyService, Refused
 from ..party.store import now_ms
+from .auth import signed_in_user
 from .errors import PARTY_BUSY, REDIS_RETRY_AFTER_S, REDIS_UNAVAILABLE
 
 log = logging.getLogger("mediaserver.party")
@@ -79,7 +80,8 @@ class PartyNamespace(Namespace):
         self._depart(request.sid)
 
     def on_join(self, data=None):
-        """`join {code, token}`: the guest token, or else the session's user, identifies the member.
+        """`join {code, token}`: the guest token, or else the session's user (while that session is
+        live: `auth.signed_in_user`), identifies the member.
 
         Answers (Socket.IO ack) `{"ok": true, "member_id", "role", "server_ms"}` or `{"ok": false,
         "message"}`; sends the party's `state` to the room and its `queue` to the joiner.
@@ -89,7 +91,8 @@ class PartyNamespace(Namespace):
         data = data if isinstance(data, dict) else {}
         db = get_db()
         try:
-            row, member = self.service.identify(db, data.get("code"), data.get("token"), session.get("user_id"))
+            user = signed_in_user()
+            row, member = self.service.identify(db, data.get("code"), data.get("token"), user.id if user else None)
         except access.PartyError as exc:
             return _refuse(str(exc))
         sid = request.sid

@@ -52,7 +52,10 @@ CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".m4s": "video/iso.se
 
 def _grant(media_id: int, user_id: int | None, party_id: int | None = None) -> tuple[str, dict]:
     ttl = current_app.config["TOKEN_TTL_S"]
-    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id or 0, media_id, ttl, time.time(), party_id)
+    user = g.get("user")
+    epoch = user.token_epoch if user is not None and user.id == user_id else 0
+    token, grant = tokens.issue(current_app.config["SECRET_KEY"], user_id or 0, media_id, ttl, time.time(), party_id,
+                                epoch)
     expires = datetime.fromtimestamp(grant.expires_s, timezone.utc).isoformat().replace("+00:00", "Z")
     return token, {"expires_at": expires, "ttl_s": ttl}
 
@@ -171,13 +174,17 @@ def _transcode_settings() -> TranscodeSettings:
 
 def _check_token(media_id: int, token: str):
     """None when `token` grants `media_id`, else a 403. An expired token is still honoured for the
-    logged-in browser session, and for a party guest while the party runs and holds the title."""
+    logged-in browser session of the token's own user, and for a party guest while the party runs and
+    holds the title. A user's token dies with the user, and with the `token_epoch` it was issued in
+    (a password change, a role change, "log out everywhere")."""
     try:
         grant = tokens.verify(current_app.config["SECRET_KEY"], token, media_id, time.time())
     except TokenExpired as exc:
-        if g.get("user") is not None:
-            return None  # a logged-in browser keeps playing what it started
-        if exc.grant.party_id is not None and access.may_stream(get_db(), exc.grant.party_id, media_id):
+        user, grant = g.get("user"), exc.grant
+        if user is not None and user.id == grant.user_id and user.token_epoch == grant.epoch:
+            return None  # a logged-in browser keeps playing what it started (its own token only)
+        if grant.party_id is not None and access.may_stream(get_db(), grant.party_id, media_id) \
+                and (grant.user_id == 0 or _user_current(grant.user_id, grant.epoch)):
             return None  # so does a party guest's player (a direct-play Range request), while the party runs
         return error_response(403, str(exc))
     except TokenError as exc:
@@ -185,9 +192,10 @@ def _check_token(media_id: int, token: str):
     if grant.party_id is not None:
         if not access.may_stream(get_db(), grant.party_id, media_id):
             return error_response(403, "stream token's party has ended")
-        return None
-    if not _user_exists(grant.user_id):
-        return error_response(403, "stream token's user no longer exists")
+        if grant.user_id == 0:
+            return None
+    if not _user_current(grant.user_id, grant.epoch):
+        return error_response(403, "stream token's user no longer exists or has signed out everywhere")
     return None
 
 
@@ -202,18 +210,19 @@ def stream_token_required(view):
     return wrapped
 
 
-_USER_EXISTS = select(User.id).where(User.id == bindparam("user_id"))
+_USER_CURRENT = select(User.id).where(User.id == bindparam("user_id"), User.token_epoch == bindparam("epoch"))
 
 
-def _user_exists(user_id: int) -> bool:
-    """Does the token's user still exist? The logged-in user when it is that one, else one indexed
-    query on the engine: a player's segment request often carries no cookie (VLC, a TV), and an ORM
-    session opened for it alone cost more than the rest of the request (bench/serve.py)."""
+def _user_current(user_id: int, epoch: int) -> bool:
+    """Does the token's user still exist, in the token's epoch? The logged-in user when it is that
+    one, else one indexed query on the engine: a player's segment request often carries no cookie
+    (VLC, a TV), and an ORM session opened for it alone cost more than the rest of the request
+    (bench/serve.py)."""
     user = g.get("user")
     if user is not None and user.id == user_id:
-        return True
+        return user.token_epoch == epoch
     with database().engine.connect() as conn:
-        return conn.execute(_USER_EXISTS, {"user_id": user_id}).first() is not None
+        return conn.execute(_USER_CURRENT, {"user_id": user_id, "epoch": epoch}).first() is not None
 
 
 #: DATA_DIR resolved once per value (it is resolved at start already, but not when a test passes it)

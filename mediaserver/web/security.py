@@ -3,20 +3,23 @@ response, cookie flags. README "Security" explains the choices.
 
 CSRF (Flask-WTF's CSRFProtect): every POST, PUT, PATCH and DELETE carries the session's token, as the
 form field `csrf_token` (server-rendered forms) or the header `X-CSRFToken` (static/js/csrf.js;
-scripts take one from `GET /api/auth/csrf`). The one exemption is a request that carries an
-`Authorization` header (a party guest's `Bearer` token): a browser never adds that header to a
-cross-site request (it is not CORS-safelisted, and the app answers no CORS preflight), so such a
-request cannot be forged, and its credential is the header, not a cookie. Socket.IO is not HTTP and not
+scripts take one from `GET /api/auth/csrf`). The one exemption is a request whose `Authorization:
+Bearer` header holds a valid party guest token (`bearer_party`): a browser never adds that header to
+a cross-site request (it is not CORS-safelisted, and the app answers no CORS preflight), so such a
+request cannot be forged, and its credential is the header alone: the session cookie is then ignored
+(auth.load_user). Any other `Authorization` header changes nothing: the cookie needs its CSRF token. Socket.IO is not HTTP and not
 covered here: engine.io refuses browser connections from another origin (`cors_allowed_origins`'
 same-origin default, see `create_app`).
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from .. import tokens
 from ..db import MAX_ID
+from ..exceptions import TokenError
 from .errors import error_response, wants_json
 
 csrf = CSRFProtect()
@@ -75,13 +78,25 @@ def _security_headers(response):
     return response
 
 
-def _bearer_authenticated() -> bool:
-    return request.headers.get("Authorization", "").startswith("Bearer ")
+def bearer_party() -> tuple[int, int] | None:
+    """`(party_id, participant_id)` of the party guest token in this request's `Authorization:
+    Bearer` header when its signature is valid (whether the party still runs is the route's
+    question), else None. Read once per request."""
+    if "bearer_party" not in g:
+        header = request.headers.get("Authorization", "")
+        found = None
+        if header.startswith("Bearer "):
+            try:
+                found = tokens.read_party(current_app.config["SECRET_KEY"], header.removeprefix("Bearer ").strip())
+            except TokenError:
+                found = None
+        g.bearer_party = found
+    return g.bearer_party
 
 
 def _csrf_protect() -> None:
     """Before every request: check the CSRF token of a state-changing one (CSRFError -> 400)."""
-    if request.method in UNSAFE_METHODS and not _bearer_authenticated():
+    if request.method in UNSAFE_METHODS and bearer_party() is None:
         csrf.protect(apply_exemptions=True)  # no endpoint (404/405): nothing to protect
 
 

@@ -29,6 +29,7 @@ IMAGE = "poster-test.jpg"
 
 ANONYMOUS, GUEST, VIEWER, ADMIN = "anonymous", "guest", "viewer", "admin"
 PRINCIPALS = (ANONYMOUS, GUEST, VIEWER, ADMIN)
+USERNAMES = {ADMIN: "alice", VIEWER: "bob"}  # the user principals' accounts
 
 
 @dataclass
@@ -44,12 +45,21 @@ class World:
     party_ids: dict = field(default_factory=dict)  # code -> id
     outside: Path | None = None  # a secret file outside every served folder
 
-    def client(self, principal: str):
-        """A fresh test client holding only `principal`'s credentials (it sends CSRF tokens)."""
+    def client(self, principal: str, own_session: bool = False):
+        """A fresh test client holding only `principal`'s credentials (it sends CSRF tokens). With
+        `own_session`, a user principal signs in anew: a request that ends its session (a log out)
+        must not end the session every other test shares."""
+        if own_session and principal in USERNAMES:
+            return self.login(USERNAMES[principal])
         client = self.app.test_client()
         for name, value in self.cookies.get(principal, {}).items():
             client.set_cookie(name, value)
         return client
+
+    def renew(self, principal: str) -> None:
+        """Sign a user principal in anew, for the tests after one that logged it out everywhere."""
+        if principal in USERNAMES:
+            self.cookies[principal] = {"session": self.login(USERNAMES[principal]).get_cookie("session").value}
 
     def login(self, username: str):
         client = self.app.test_client()
@@ -125,9 +135,8 @@ def build_world(base: Path) -> World:
         images = Path(app.config["DATA_DIR"]) / "images"
         images.mkdir(parents=True, exist_ok=True)
         (images / IMAGE).write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    for username, principal in (("alice", ADMIN), ("bob", VIEWER)):
-        client = world.login(username)
-        world.cookies[principal] = {"session": client.get_cookie("session").value}
+    for principal in USERNAMES:
+        world.renew(principal)
     world.code, world.hls_code = world.new_party("direct"), world.new_party("hls")
     guest = app.test_client()
     world.guest_token = guest.post(f"/api/parties/{world.code}/join", json={"name": "Sam"}).json["token"]

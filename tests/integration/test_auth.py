@@ -9,7 +9,8 @@ def test_first_visit_without_users_offers_the_admin_set_up_once(client):
     assert b"Create the admin account" in page.data
     response = client.post("/setup", data={"username": "root", "password": "s3cret-pass", "password2": "s3cret-pass"})
     assert response.status_code == 302
-    assert client.get("/api/auth/me").json["user"] == {"id": 1, "username": "root", "is_admin": True}
+    assert client.get("/api/auth/me").json["user"] == {"id": 1, "username": "root", "is_admin": True,
+                                                      "may_transcode": False}
     assert client.get("/setup").headers["Location"] == "/login"  # gone once a user exists
 
 
@@ -22,7 +23,7 @@ def test_set_up_rejects_mismatched_or_short_passwords(client):
 def test_json_login_sets_the_session_cookie(client, user):
     response = client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD})
     assert response.status_code == 200
-    assert response.json["user"] == {"id": user.id, "username": "alice", "is_admin": True}
+    assert response.json["user"] == {"id": user.id, "username": "alice", "is_admin": True, "may_transcode": False}
     assert response.json["csrf_token"]  # the new session's CSRF token (test_security.py)
     assert "session=" in response.headers["Set-Cookie"]
     assert client.get("/api/library/media-files").status_code == 200

@@ -66,6 +66,17 @@ EXPECTED = {
                                                                                     "password": PASSWORD}})),
     ("/api/auth/logout", "POST"): (PUBLIC, lambda w, p: ("/api/auth/logout", {})),
     ("/api/auth/me", "GET"): (USERS, lambda w, p: ("/api/auth/me", {})),
+    # the user's own account: a too-short new password (400) and an unknown session id (404) change nothing
+    ("/api/auth/password", "POST"): (USERS, lambda w, p: ("/api/auth/password", {"json": {
+        "current_password": PASSWORD, "new_password": "short"}})),
+    ("/api/auth/sessions", "GET"): (USERS, lambda w, p: ("/api/auth/sessions", {})),
+    ("/api/auth/sessions/<int:session_id>", "DELETE"): (USERS, lambda w, p: ("/api/auth/sessions/999999", {})),
+    ("/api/auth/logout-everywhere", "POST"): (USERS, lambda w, p: ("/api/auth/logout-everywhere", {})),
+    ("/account", "GET"): (USERS, lambda w, p: ("/account", {})),
+    ("/account/password", "POST"): (USERS, lambda w, p: ("/account/password", {"data": {
+        "current_password": PASSWORD, "new_password": "different1", "new_password2": "different2"}})),
+    ("/account/sessions/<int:session_id>/end", "POST"): (USERS, lambda w, p: ("/account/sessions/999999/end", {})),
+    ("/account/logout-everywhere", "POST"): (USERS, lambda w, p: ("/account/logout-everywhere", {})),
     ("/api/library/media-files", "GET"): (USERS, lambda w, p: ("/api/library/media-files", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
@@ -112,6 +123,9 @@ EXPECTED = {
 }
 
 ALLOWED_ERRORS = {400, 404, 409, 416, 422}
+#: Routes that end the session they are sent with: sent from a session of their own.
+ENDS_SESSION = {("/logout", "POST"), ("/api/auth/logout", "POST"), ("/api/auth/logout-everywhere", "POST"),
+                ("/account/logout-everywhere", "POST")}
 
 
 world = world_fixture("authz")
@@ -151,7 +165,7 @@ def test_the_matrix_covers_every_route(world):
 def test_route_answers_each_principal_as_expected(world, route, principal):
     expected, build = EXPECTED[route]
     url, kwargs = build(world, principal)
-    client = world.client(principal)
+    client = world.client(principal, own_session=route in ENDS_SESSION)
     response = client.open(url, method=route[1], buffered=False, **kwargs)
     try:
         got = outcome(response)
@@ -161,6 +175,8 @@ def test_route_answers_each_principal_as_expected(world, route, principal):
             assert response.is_json and response.json["message"], response.get_data(as_text=True)[:200]
     finally:
         response.close()
+        if route[0].endswith("/logout-everywhere"):  # it ended the principal's shared session too
+            world.renew(principal)
 
 
 def test_a_guest_token_opens_its_own_party_only(world):

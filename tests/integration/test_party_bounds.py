@@ -103,3 +103,11 @@ def test_a_guest_cannot_join_a_party_of_1000_members(party, server):
         db.commit()
     answer = csrf_session().post(f"{party.url}/api/parties/{party.code}/join", json={"name": "One too many"})
     assert answer.status_code == 409 and answer.json()["message"] == "the party is full: at most 1000 members"
+
+
+def test_a_logged_out_cookie_joins_no_party(party):
+    """Issue 13, item 5: the socket asks for a live session too, not only a signed cookie."""
+    copied = party.cookie
+    assert party.session.post(party.url + "/api/auth/logout").json() == {"ok": True}
+    ack = party.peer(copied).join(party.code)
+    assert ack["ok"] is False and ack["message"], ack
