@@ -41,6 +41,13 @@ def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(titles
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
 
 
+def test_the_file_is_kept_privately_and_checked_again(titles_app, direct):
+    """The URL carries one viewer's token: `private` (no shared cache), `no-cache` (asked again)."""
+    _, _, path = direct
+    response = titles_app.test_client().get(path, headers={"Range": "bytes=0-9"})
+    assert response.status_code == 206 and response.headers["Cache-Control"] == "private, no-cache, max-age=0"
+
+
 def test_an_expired_token_still_serves_the_logged_in_browser_only(titles_app, direct):
     client, _, path = direct
     mid = int(path.split("/")[2])
@@ -71,4 +78,5 @@ def test_sidecar_subtitles_of_a_direct_play_file_are_served_as_webvtt(app, tmp_p
     assert (sub["language"], sub["convertible"]) == ("en", True) and sub["key"].startswith("x")
     vtt = auth_client.get(urlparse(sub["url"]).path)
     assert vtt.status_code == 200 and vtt.mimetype == "text/vtt" and vtt.text.startswith("WEBVTT")
+    assert vtt.headers["Cache-Control"] == "private, no-cache, max-age=0"  # as the file: one viewer's URL
     assert "-->" in vtt.text
