@@ -90,7 +90,7 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
             "id": latest.id, "status": latest.status, "progress": latest.progress, "attempts": latest.attempts})
         return 409, {"error": "Conflict", "message": f"this file cannot be played: {latest.error}", **body}
     if decision.method == DIRECT:
-        name = os.path.basename(media.path)
+        name = _direct_name(media)
         body.update(kind="file", status="ready",
                     url=url_for("playback.direct_file", media_id=media.id, token=token, name=name, _external=True))
         body["subtitles"] = [_track_json(t, url_for("playback.direct_subtitle", media_id=media.id, token=token,
@@ -110,6 +110,11 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
                 url=url_for("playback.hls_file", media_id=media.id, token=token, subpath="master.m3u8", _external=True),
                 transcode={"id": job.id, "status": job.status, "progress": job.progress, "attempts": job.attempts})
     return 200, body
+
+
+def _direct_name(media: MediaFile) -> str:
+    """The last component of a direct-play URL: the file's own name (its path's last part)."""
+    return os.path.basename(media.path)
 
 
 @bp.get("/api/media-files/<int:media_id>/playback")
@@ -304,8 +309,11 @@ def _served_folder(media_id: int) -> str | None:
 @bp.get("/media/<int:media_id>/<token>/<name>")
 @stream_token_required
 def direct_file(media_id: int, token: str, name: str):
-    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416)."""
+    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416).
+    `name` must be the file's own name, as `playback_info` puts it in the URL (404 JSON otherwise)."""
     media = get_media_or_404(media_id)
+    if name != _direct_name(media):
+        return error_response(404, f"media file {media_id} is not named {name!r}; ask /playback for its URL")
     if media.status != "ok" or decision_for(media_facts(media)).method != DIRECT:
         return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
     return _send_inside(media.root, media.path, 0)

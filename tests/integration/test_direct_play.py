@@ -48,6 +48,17 @@ def test_the_file_is_kept_privately_and_checked_again(titles_app, direct):
     assert response.status_code == 206 and response.headers["Cache-Control"] == "private, no-cache, max-age=0"
 
 
+@pytest.mark.parametrize("name", ["anything.txt", "RABBIT320.mp4", "rabbit320.mp4.txt", "rabbit320", "x.mp4"])
+def test_the_name_in_the_url_must_be_the_files_own(titles_app, direct, name):
+    """`/media/<id>/<token>/<name>`: a valid token with any other name than the one /playback gives is 404."""
+    _, _, path = direct
+    anonymous = titles_app.test_client()
+    assert anonymous.get(path, headers={"Range": "bytes=0-9"}).status_code == 206  # the name /playback gave
+    response = anonymous.get(path.rsplit("/", 1)[0] + "/" + name)
+    assert response.status_code == 404 and response.is_json and response.json["error"] == "Not Found"
+    assert name in response.json["message"] and response.data[4:8] != b"ftyp"
+
+
 def test_an_expired_token_still_serves_the_logged_in_browser_only(titles_app, direct):
     client, _, path = direct
     mid = int(path.split("/")[2])
