@@ -91,6 +91,28 @@ def test_the_queue_is_for_admins(app, library, client):
     assert client.post("/api/admin/transcodes/1/cancel").status_code == 403
 
 
+def test_queueing_a_transcode_is_for_admins_and_users_granted_it(app, library, client, runner):
+    """A viewer gets 403 JSON and queues nothing, and is shown no Transcode button; granted
+    (`flask users set NAME --transcode`) he may queue one and sees the buttons."""
+    scan(app, library)
+    with app.app_context():
+        create_user("bob", PASSWORD)
+    assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 200
+    refused = client.post("/api/media-files/1/transcode")
+    assert refused.status_code == 403 and refused.json["error"] == "Forbidden"
+    assert "admins and users granted it" in refused.json["message"]
+    assert rows(app) == [] and app.task_queue.count == 0
+    assert 'data-can-transcode="no"' in client.get("/files").text
+    assert 'class="transcode' not in client.get("/media/1").text
+    granted = runner.invoke(args=["users", "set", "bob", "--transcode"])
+    assert granted.exit_code == 0, granted.output
+    assert granted.output.strip() == "user 'bob' (id 1): admin no, transcode grant yes: may queue transcodes"
+    assert client.post("/api/media-files/1/transcode").status_code == 202
+    assert [status for _path, status, _attempts, _error in rows(app)] == ["queued"] and app.task_queue.count == 1
+    assert 'data-can-transcode="yes"' in client.get("/files").text
+    assert 'class="transcode' in client.get("/media/2").text  # the other file: none queued yet
+
+
 def test_users_set_changes_the_flags_given_and_says_when_the_role_changed(app, runner):
     with app.app_context():
         create_user("bob", PASSWORD)
