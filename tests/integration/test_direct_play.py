@@ -2,7 +2,7 @@
 subtitles converted on demand for the <track> elements."""
 import shutil
 import time
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import pytest
 
@@ -57,6 +57,21 @@ def test_the_name_in_the_url_must_be_the_files_own(titles_app, direct, name):
     response = anonymous.get(path.rsplit("/", 1)[0] + "/" + name)
     assert response.status_code == 404 and response.is_json and response.json["error"] == "Not Found"
     assert name in response.json["message"] and response.data[4:8] != b"ftyp"
+
+
+def test_the_name_playback_gives_works_for_any_file_name(app, tmp_path, runner, auth_client):
+    """Spaces, accents, `+`, `%`, `#`, `?` and brackets survive url_for and the route's decoding: the
+    URL /playback gives is served, and the raw unquoted name is not."""
+    odd = "Amélie + 100% #1? [x] ;.mp4"
+    (tmp_path / "lib" / "Films").mkdir(parents=True)
+    shutil.copyfile(MEDIA / RABBIT, tmp_path / "lib" / "Films" / odd)
+    assert runner.invoke(args=["scan", str(tmp_path / "lib")]).exit_code == 0
+    body = auth_client.get("/api/media-files/1/playback").json
+    assert body["kind"] == "file"
+    path = urlsplit(body["url"]).path  # urlparse would take `;...` for parameters
+    assert path.endswith(";.mp4")
+    assert app.test_client().get(path, headers={"Range": "bytes=0-9"}).status_code == 206
+    assert app.test_client().get(path.rsplit("/", 1)[0] + "/Amelie.mp4").status_code == 404
 
 
 def test_an_expired_token_still_serves_the_logged_in_browser_only(titles_app, direct):
