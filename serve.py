@@ -24,8 +24,11 @@ import sys  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run until stopped; exit status 2 on a configuration error."""
+    """Run until stopped; exit status 2 on a configuration error, such as a --host other than loopback
+    while MEDIASERVER_PROXY_FIX is set (`config.check_proxied_bind`: behind a proxy, the proxy must be
+    the only way in)."""
     from mediaserver import create_app
+    from mediaserver.config import check_proxied_bind, proxy_fix_hops
     from mediaserver.exceptions import ConfigError
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -33,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5000")))
     args = parser.parse_args(argv)
     try:
+        check_proxied_bind([args.host], proxy_fix_hops())  # before the app: nothing opened for a refusal
         app = create_app({"SOCKETIO_ASYNC_MODE": "eventlet"})
     except ConfigError as exc:
         print(f"serve.py: configuration: {exc}", file=sys.stderr)

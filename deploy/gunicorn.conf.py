@@ -3,8 +3,11 @@
     .venv/bin/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:8001
 
 The app's configuration comes from the environment, as everywhere (deploy/mediaserver.env.example);
-so do this file's MEDIASERVER_BIND (host:port, default 127.0.0.1:8001; the systemd unit sets it from
-its instance name) and MEDIASERVER_ACCESS_LOG (`-` for an access log on stdout; none by default). Exactly
+so do this file's MEDIASERVER_BIND (host:port, default 127.0.0.1:8001; the systemd unit passes
+`--bind 127.0.0.1:<instance>` instead) and MEDIASERVER_ACCESS_LOG (`-` for an access log on stdout; none
+by default). With MEDIASERVER_PROXY_FIX set (behind nginx) it refuses to start on any address but
+loopback or a unix socket (`on_starting`): nginx must be the only way in, or a client could claim any
+X-Forwarded-For and slip past the per-address login limit. Exactly
 one worker: Socket.IO needs every request of a client on the process that holds its session, which
 gunicorn cannot arrange between its workers; scale with more gunicorn processes on other ports
 behind nginx's sticky (ip_hash) upstream instead (deploy/nginx/mediaserver.conf). gunicorn 25.x is
@@ -39,3 +42,16 @@ proc_name = "mediaserver-web"
 # gunicorn 25's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), which several
 # web processes would fight over; systemd's signals (reload: HUP, stop: TERM) do its job here.
 control_socket_disable = True
+
+
+def on_starting(server) -> None:
+    """gunicorn's hook before it listens: exit with a sentence when MEDIASERVER_PROXY_FIX is set and
+    an address it would listen on (the final one: `--bind`, MEDIASERVER_BIND or the default) is not
+    loopback or a unix socket (`mediaserver.config.check_proxied_bind`)."""
+    from mediaserver.config import check_proxied_bind, proxy_fix_hops  # `pythonpath` above is applied by now
+    from mediaserver.exceptions import ConfigError
+
+    try:
+        check_proxied_bind(list(server.cfg.bind), proxy_fix_hops())
+    except ConfigError as exc:
+        raise SystemExit(f"deploy/gunicorn.conf.py: {exc}") from None

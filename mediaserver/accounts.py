@@ -175,3 +175,32 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     end_all_sessions(user)
 
+
+def find_user(username: str) -> User | None:
+    """The user named `username` (exactly), or None."""
+    from sqlalchemy import select
+
+    from .db import get_db
+    from .models import User
+
+    return get_db().scalar(select(User).where(User.username == username))
+
+
+def set_flags(user: User, is_admin: bool | None = None, may_transcode: bool | None = None) -> bool:
+    """Set `user`'s role flags and commit: `is_admin` (settings, scans, the transcode queue) and
+    `may_transcode` (may queue a transcode without being an admin: `User.can_transcode`); None leaves
+    a flag as it is. A role change ends all of the user's sessions and stream tokens
+    (`end_all_sessions`): every session was opened under the old role. Returns True when `is_admin`
+    changed (a role change), else False; raises nothing of its own (the database's errors pass through)."""
+    from .db import get_db
+
+    role_changed = is_admin is not None and bool(is_admin) != user.is_admin
+    if is_admin is not None:
+        user.is_admin = bool(is_admin)
+    if may_transcode is not None:
+        user.may_transcode = bool(may_transcode)
+    if role_changed:
+        end_all_sessions(user)  # commits
+    else:
+        get_db().commit()
+    return role_changed

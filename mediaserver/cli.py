@@ -1,4 +1,4 @@
-"""The command line: `flask --app mediaserver scan`, `... transcode` and `... users create`, thin
+"""The command line: `flask --app mediaserver scan`, `... transcode` and `... users create|set`, thin
 wrappers around the library scan (`library/scan.py`), the transcode queue (`transcode/jobs.py`) and
 the accounts (`accounts.py`). Each command imports its use case when it runs, so that `flask --help`
 and every other command start without loading guessit, RQ or the catalog."""
@@ -117,6 +117,44 @@ def create_user_command(name: str, password: str, admin: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {'admin ' if user.is_admin else ''}user {user.username!r} (id {user.id})")
+
+
+@users_cli.command("set")
+@click.argument("name")
+@click.option("--admin/--no-admin", default=None, help="Make NAME an admin, or no longer one.")
+@click.option("--transcode/--no-transcode", default=None,
+              help="Let NAME queue transcodes without being an admin, or no longer.")
+def set_user_command(name: str, admin: bool | None, transcode: bool | None) -> None:
+    """Change the account NAME's flags (those given; the others stay), then print them all."""
+    from .accounts import find_user, set_flags
+
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"no user named {name!r}")
+    role_changed = set_flags(user, is_admin=admin, may_transcode=transcode)
+    flags = f"admin {'yes' if user.is_admin else 'no'}, transcode grant {'yes' if user.may_transcode else 'no'}"
+    may = "may queue transcodes" if user.can_transcode else "may not queue transcodes"
+    click.echo(f"user {user.username!r} (id {user.id}): {flags}: {may}"
+               + ("; role changed: every session of the user was logged out" if role_changed else ""))
+
+
+@users_cli.command("password")
+@click.argument("name")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True,
+              help=f"At least {PASSWORD_MIN} characters; prompted for when left out.")
+def password_command(name: str, password: str) -> None:
+    """Give the account NAME a new password (a forgotten one): every session of NAME is logged out and
+    its players' stream tokens stop."""
+    from .accounts import find_user, set_password
+
+    user = find_user(name)
+    if user is None:
+        raise click.ClickException(f"no user named {name!r}")
+    try:
+        set_password(user, password)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"new password for {user.username!r}; every session of the user was logged out")
 
 
 def init_app(app: Flask) -> None:

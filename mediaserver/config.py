@@ -6,6 +6,7 @@ sentence a person can act on instead of a stack trace deep inside a request.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shutil
@@ -174,7 +175,7 @@ def from_environment(instance_path: str) -> dict:
         "PROMETHEUS_MULTIPROC_DIR": _metrics_dir("PROMETHEUS_MULTIPROC_DIR"),
         # Behind nginx (deploy/): trust this many proxies' X-Forwarded-For/Proto/Host (0: none), and
         # let nginx send stream files: the app answers `X-Accel-Redirect: <prefix>/...` after its checks.
-        "PROXY_FIX": _proxy_count("MEDIASERVER_PROXY_FIX"),
+        "PROXY_FIX": proxy_fix_hops(),
         "X_ACCEL_PREFIX": _x_accel_prefix("MEDIASERVER_X_ACCEL_PREFIX"),
     }
 
@@ -187,6 +188,45 @@ def _proxy_count(name: str) -> int:
     if raw.isdigit():
         return int(raw)
     return int(_flag(name, False))
+
+
+def proxy_fix_hops() -> int:
+    """MEDIASERVER_PROXY_FIX from the environment: how many proxies' X-Forwarded-* the app trusts (0:
+    none). ConfigError naming the variable on a bad value."""
+    return _proxy_count("MEDIASERVER_PROXY_FIX")
+
+
+def is_loopback_bind(address: str) -> bool:
+    """Can only this machine reach the listening address `address`, as gunicorn takes it (`HOST:PORT`,
+    `HOST`, `[IPV6]:PORT`, `unix:PATH`, `fd://N`)? True for a unix socket, `localhost` and loopback IPs
+    (127.0.0.0/8, ::1); False for every other address, an empty host (all interfaces) and an inherited
+    socket (`fd://`: where it listens is not known here)."""
+    if address.startswith("unix:"):
+        return True
+    if address.startswith("fd://"):
+        return False
+    host = address
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_proxied_bind(addresses: list[str], hops: int) -> None:
+    """Refuse to serve on a public address while trusting a proxy's headers: ConfigError naming
+    MEDIASERVER_PROXY_FIX when `hops` > 0 and any of `addresses` (see `is_loopback_bind`) is reachable
+    from elsewhere. A client reaching the app directly could then send its own X-Forwarded-For, and
+    take a new address, past the per-address login limit, at every request. Nothing when `hops` is 0."""
+    public = [address for address in addresses if not is_loopback_bind(address)]
+    if hops and public:
+        raise ConfigError(f"MEDIASERVER_PROXY_FIX is set: listen on 127.0.0.1, ::1 or a unix socket only, "
+                          f"behind the proxy, not on {', '.join(public)} (or unset MEDIASERVER_PROXY_FIX)")
 
 
 def _x_accel_prefix(name: str) -> str | None:

@@ -1,7 +1,7 @@
 """Media files: the JSON API over the files and their transcode state, the Files page and a file's page."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template, request
+from flask import Blueprint, Flask, abort, g, render_template, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -97,8 +97,12 @@ def api_media_file(media_id: int):
 @bp.post("/api/media-files/<int:media_id>/transcode")
 @login_required
 def api_transcode(media_id: int):
-    """`POST /api/media-files/<id>/transcode` -> 202 `{"job_id", "status"}`; 409 unreadable file, 503 Redis
-    down (errors.py's RedisError handler)."""
+    """`POST /api/media-files/<id>/transcode` -> 202 `{"job_id", "status"}`; 403 for a user who may not
+    queue transcodes (`User.can_transcode`: admins, and users granted it), 404 unknown file, 409
+    unreadable file, 503 Redis down (errors.py's RedisError handler)."""
+    if not g.user.can_transcode:
+        return error_response(403, "queueing a transcode is for admins and users granted it "
+                                   "(flask users set NAME --transcode)")
     media = get_media_or_404(media_id)
     try:
         job = jobs.enqueue(get_db(), media)

@@ -20,6 +20,7 @@ from ..party import access, queue, state, store
 from ..titles import title_of
 from . import party_socket, ratelimit
 from .auth import login_required
+from .caching import no_store
 from .errors import error_response
 from .party_socket import NAMESPACE, room
 from .playback import playback_info
@@ -65,9 +66,11 @@ def _party_json(row: WatchSession) -> dict:
 
 @bp.post("/api/parties")
 @login_required
+@no_store
 def create():
     """`POST /api/parties {"media_file_id": N}` -> 201 `{"id", "code", "invite_url"}`; the caller hosts.
-    429 past PARTY_CREATE_LIMIT_PER_USER requests a minute."""
+    429 past PARTY_CREATE_LIMIT_PER_USER requests a minute. `Cache-Control: no-store` (the invite code
+    is what lets a guest in)."""
     slot = ratelimit.acquire({f"party-create:user:{g.user.id}": current_app.config["PARTY_CREATE_LIMIT_PER_USER"]})
     if slot.refused:
         return ratelimit.too_many(slot, "too many parties started")
@@ -89,9 +92,11 @@ def read(code: str):
 
 
 @bp.post("/api/parties/<code>/join")
+@no_store
 def join(code: str):
     """`{"name": "..."}` -> `{"token", "party"}`, and the token as an HttpOnly cookie for `/p/<code>`.
-    429 past PARTY_JOIN_LIMIT_PER_IP requests a minute from one address (each makes a guest)."""
+    429 past PARTY_JOIN_LIMIT_PER_IP requests a minute from one address (each makes a guest).
+    `Cache-Control: no-store`."""
     slot = ratelimit.acquire({f"party-join:ip:{ratelimit.client_address()}":
                               current_app.config["PARTY_JOIN_LIMIT_PER_IP"]})
     if slot.refused:
@@ -129,9 +134,11 @@ def end(code: str):
 
 
 @bp.get("/api/parties/<code>/playback")
+@no_store
 def playback(code: str):
     """How this member plays the party's title (`?media_file_id=` a queued one): the shape of
-    `/api/media-files/<id>/playback`; a guest's stream URLs are scoped to the party."""
+    `/api/media-files/<id>/playback`; a guest's stream URLs are scoped to the party. `Cache-Control:
+    no-store`, as there."""
     row, member = party_member(code)
     wanted = row.media_file_id
     if "media_file_id" in request.args:
@@ -145,9 +152,7 @@ def playback(code: str):
         return error_response(404, f"media file {wanted} doesn't exist")
     party_id = row.id if member.user_id is None else None
     status, body = playback_info(media, member.user_id, party_id=party_id)
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return jsonify(body), status
 
 
 @bp.get("/api/parties/<code>/titles")
@@ -168,8 +173,10 @@ def titles(code: str):
 
 
 @bp.get("/p/<code>")
+@no_store
 def page(code: str):
-    """The invite page, and for a member (guest cookie or logged-in user) the party itself."""
+    """The invite page, and for a member (guest cookie or logged-in user) the party itself, which holds
+    a guest's token (`data-join-token`): `Cache-Control: no-store`."""
     db = get_db()
     row = access.find(db, code)
     media = db.get(MediaFile, row.media_file_id) if row.media_file_id else None

@@ -34,6 +34,7 @@ from ..transcode.facts import media_facts, source_outside
 from ..transcode.plan import Track, audio_tracks, decision_for, subtitle_tracks
 from ..transcode.sources import extract_subtitles, subtitle_cache_dir
 from .auth import login_required
+from .caching import no_store
 from .errors import error_response
 from .files import get_media_or_404, media_json
 
@@ -92,7 +93,7 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
             "id": latest.id, "status": latest.status, "progress": latest.progress, "attempts": latest.attempts})
         return 409, {"error": "Conflict", "message": f"this file cannot be played: {latest.error}", **body}
     if decision.method == DIRECT:
-        name = os.path.basename(media.path)
+        name = _direct_name(media)
         body.update(kind="file", status="ready",
                     url=url_for("playback.direct_file", media_id=media.id, token=token, name=name, _external=True))
         body["subtitles"] = [_track_json(t, url_for("playback.direct_subtitle", media_id=media.id, token=token,
@@ -114,14 +115,19 @@ def playback_info(media: MediaFile, user_id: int | None, party_id: int | None = 
     return 200, body
 
 
+def _direct_name(media: MediaFile) -> str:
+    """The last component of a direct-play URL: the file's own name (its path's last part)."""
+    return os.path.basename(media.path)
+
+
 @bp.get("/api/media-files/<int:media_id>/playback")
 @login_required
+@no_store
 def api_playback(media_id: int):
-    """`GET /api/media-files/<id>/playback` -> how to play it (docs/API.md); 409 while not playable."""
+    """`GET /api/media-files/<id>/playback` -> how to play it (docs/API.md); 409 while not playable.
+    `Cache-Control: no-store`: the body holds signed stream URLs."""
     status, body = playback_info(get_media_or_404(media_id), g.user.id)
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return jsonify(body), status
 
 
 @bp.route("/api/media-files/<int:media_id>/position", methods=["GET", "PUT", "DELETE"])
@@ -247,7 +253,8 @@ def _send_inside(base: str, subpath: str, max_age: int):
     """Send `base/subpath` when it resolves inside `base`; 404 JSON otherwise. Behind nginx (an
     X-Accel prefix set) the answer, after the same checks, is an empty 200 naming the file in
     `X-Accel-Redirect`: nginx sends it (sendfile, Range, conditional requests) with the Content-Type
-    and Cache-Control given here."""
+    and Cache-Control given here. `max_age` (s): how long a browser may keep the file (0: ask again
+    every time); see `_cache_privately`."""
     real = resolved_inside(base, subpath)
     if real is None:
         return error_response(404, "no such file")
@@ -256,11 +263,26 @@ def _send_inside(base: str, subpath: str, max_age: int):
     if accel is not None:
         response = current_app.response_class(mimetype=mimetype)
         response.headers["X-Accel-Redirect"] = accel
-        response.headers["Cache-Control"] = f"private, max-age={max_age}" if max_age else "private, no-cache"
-        return response
-    response = send_file(real, mimetype=mimetype, conditional=True, max_age=max_age)
-    response.headers["Cache-Control"] = "private, " + response.headers.get("Cache-Control", "no-cache")
+    else:
+        response = send_file(real, mimetype=mimetype, conditional=True, max_age=max_age)
+    _cache_privately(response, max_age)
     return response
+
+
+def _cache_privately(response, max_age: int) -> None:
+    """Make `response`'s Cache-Control `private, max-age=<max_age>` (s; a segment never changes) or, for
+    0, `private, no-cache` (a playlist grows; a direct-play file and a subtitle are checked again),
+    followed by what send_file set (its `max-age=0`), never `public`: the URL carries one viewer's
+    token, and a shared cache must not keep the file for others."""
+    directives = response.cache_control
+    sent = {name: value for name, value in directives.items() if name != "public"}
+    directives.clear()
+    directives.private = True
+    if max_age:
+        directives.max_age = max_age
+    else:
+        directives.no_cache = True
+    directives.update(sent)
 
 
 @bp.get("/hls/<int:media_id>/<token>/<path:subpath>")
@@ -296,8 +318,11 @@ def _served_folder(media_id: int) -> str | None:
 @bp.get("/media/<int:media_id>/<token>/<name>")
 @stream_token_required
 def direct_file(media_id: int, token: str, name: str):
-    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416)."""
+    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416).
+    `name` must be the file's own name, as `playback_info` puts it in the URL (404 JSON otherwise)."""
     media = get_media_or_404(media_id)
+    if name != _direct_name(media):
+        return error_response(404, f"media file {media_id} is not named {name!r}; ask /playback for its URL")
     if media.status != "ok" or decision_for(media_facts(media)).method != DIRECT:
         return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
     return _send_inside(media.root, media.path, 0)

@@ -2,6 +2,8 @@
 import { csrfFetch } from "./csrf.js";
 
 const table = document.querySelector("#library tbody");
+// Transcode buttons only for those who may queue one (admins, and users granted it): the server says so
+const canTranscode = table !== null && table.closest("table").dataset.canTranscode === "yes";
 let page = 1;
 const PER_PAGE = 50;
 const POLL_MS = 2000;
@@ -50,7 +52,7 @@ async function transcode(id) {
 function actions(item) {
   const cell = el("td", { class: "actions" });
   if (item.transcode.playable) cell.append(el("a", { class: "button", href: "/watch/" + item.id }, "▶ Play"));
-  if (item.status === "ok" && !["queued", "running"].includes(item.transcode.status)) {
+  if (canTranscode && item.status === "ok" && !["queued", "running"].includes(item.transcode.status)) {
     const again = item.transcode.playable;
     const b = el("button", { type: "button", class: "transcode" + (again ? " secondary" : ""), "data-id": item.id },
                  again ? "Transcode again" : "Transcode");

@@ -109,6 +109,7 @@ def test_redis_down_is_503_not_500(tmp_path, runner, user, client):
     make_library(tmp_path / "l2", {"x.mp4": "video/rabbit320.mp4"})
     app.test_cli_runner().invoke(args=["scan", str(tmp_path / "l2")])
     app.test_cli_runner().invoke(args=["users", "create", "bob", "--password", PASSWORD])
+    app.test_cli_runner().invoke(args=["users", "set", "bob", "--transcode"])  # may queue without being an admin
     c = app.test_client()
     c.post("/api/auth/login", json={"username": "bob", "password": PASSWORD})
     response = c.post("/api/media-files/1/transcode")

@@ -97,8 +97,9 @@ EXPECTED = {
         USERS, lambda w, p: (f"/api/media-files/{w.ids['direct']}/position", {"json": {"position_ms": 5000}})),
     ("/api/media-files/<int:media_id>/position", "DELETE"): (
         USERS, lambda w, p: (f"/api/media-files/{w.ids['direct']}/position", {})),
+    # admins, and users granted it (`flask users set NAME --transcode`; the viewer is not, see below)
     ("/api/media-files/<int:media_id>/transcode", "POST"): (
-        USERS, lambda w, p: (f"/api/media-files/{w.ids['episode_file']}/transcode", {})),
+        ADMINS, lambda w, p: (f"/api/media-files/{w.ids['episode_file']}/transcode", {})),
     ("/api/transcodes/events", "GET"): (ADMINS, lambda w, p: ("/api/transcodes/events", {})),  # the whole queue
     ("/api/parties", "POST"): (USERS, lambda w, p: ("/api/parties", {"json": {"media_file_id": w.ids["direct"]}})),
     ("/api/parties/<code>", "GET"): (MEMBERS, lambda w, p: (f"/api/parties/{w.code}", {})),
@@ -192,3 +193,19 @@ def test_a_guest_token_opens_its_own_party_only(world):
     assert events.status_code == 200  # one title's progress: any user (the whole queue is the admins')
     events.close()
     assert world.client(ADMIN).get("/api/auth/me").json["user"]["is_admin"] is True
+
+
+def test_a_user_granted_transcodes_may_queue_one_and_the_viewer_queued_none(world):
+    """The matrix's viewer (bob) is refused; granted the flag, he may queue, and no longer once it is taken."""
+    url = f"/api/media-files/{world.ids['direct']}/transcode"
+    viewer = world.client(VIEWER)
+    refused = viewer.post(url)
+    assert refused.status_code == 403 and refused.json["message"].startswith("queueing a transcode is for admins")
+    runner = world.app.test_cli_runner()
+    try:
+        assert runner.invoke(args=["users", "set", "bob", "--transcode"]).exit_code == 0
+        assert viewer.post(url).status_code == 202
+        assert runner.invoke(args=["users", "set", "bob", "--no-transcode"]).exit_code == 0
+        assert viewer.post(url).status_code == 403
+    finally:
+        runner.invoke(args=["users", "set", "bob", "--no-transcode"])

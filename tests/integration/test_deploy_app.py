@@ -1,7 +1,14 @@
 """The app's side of the deployment behind nginx (deploy/): stream files answered with
 X-Accel-Redirect after the usual checks (MEDIASERVER_X_ACCEL_PREFIX), ProxyFix for X-Forwarded-*
-(MEDIASERVER_PROXY_FIX), and their settings. nginx itself is in tests/e2e/test_deploy.py."""
+(MEDIASERVER_PROXY_FIX), their settings, and the shipped web processes listening on loopback only
+while ProxyFix is on. nginx itself is in tests/e2e/test_deploy.py."""
 import os
+import re
+import runpy
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import m3u8
@@ -9,9 +16,9 @@ import pytest
 
 from mediaserver import create_app
 from mediaserver.accounts import create_user
-from mediaserver.config import from_environment
+from mediaserver.config import check_proxied_bind, from_environment, is_loopback_bind, proxy_fix_hops
 from mediaserver.exceptions import ConfigError
-from tests.helpers import MEDIA, PASSWORD, app_config, make_library, media_id
+from tests.helpers import MEDIA, PASSWORD, PROJECT, app_config, make_library, media_id
 
 WEBM = "video/big_buck_bunny_0_30.webm"  # VP8/Vorbis: an HLS ladder
 RABBIT = "video/rabbit320.mp4"  # direct play
@@ -141,3 +148,83 @@ def test_a_bad_proxy_fix_names_its_variable(tmp_path, clean_env):
     clean_env.setenv("MEDIASERVER_PROXY_FIX", "nginx")
     with pytest.raises(ConfigError, match="MEDIASERVER_PROXY_FIX"):
         from_environment(str(tmp_path))
+
+
+# --- where the web processes listen (deploy/) ---------------------------------------------------
+
+DEPLOY = PROJECT / "deploy"
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def _env_file(path: Path) -> dict:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if re.match(r"[A-Z_]+=", line))
+
+
+def test_the_shipped_web_processes_listen_on_loopback_while_proxy_fix_is_set(clean_env):
+    """The env file turns ProxyFix on; the unit, the gunicorn default and the nginx upstream all name
+    loopback, so nginx is the only way in (a client reaching the app could claim any X-Forwarded-For)."""
+    settings = _env_file(DEPLOY / "mediaserver.env.example")
+    assert "MEDIASERVER_BIND" not in settings
+    clean_env.setenv("MEDIASERVER_PROXY_FIX", settings["MEDIASERVER_PROXY_FIX"])
+    hops = proxy_fix_hops()
+    assert hops == 1
+    unit = (DEPLOY / "systemd" / "mediaserver-web@.service").read_text()
+    (exec_start,) = re.findall(r"^ExecStart=(.*)$", unit, re.M)
+    (unit_bind,) = re.findall(r"--bind (\S+)", exec_start)
+    assert unit_bind == "127.0.0.1:%i"  # the command line's: no MEDIASERVER_BIND in the env file widens it
+    assert not re.search(r"^Environment=.*MEDIASERVER_BIND", unit, re.M)
+    default = runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))["bind"]  # MEDIASERVER_BIND unset
+    upstream = re.findall(r"^\s*server (\S+);", (DEPLOY / "nginx" / "mediaserver.conf").read_text(), re.M)
+    addresses = [unit_bind.replace("%i", "8001"), *default, *upstream]
+    assert len(addresses) == 4 and all(is_loopback_bind(a) for a in addresses), addresses
+    check_proxied_bind(addresses, hops)  # raises nothing
+
+
+@pytest.mark.parametrize("how", ["--bind", "MEDIASERVER_BIND"])
+def test_gunicorn_refuses_a_public_address_while_proxy_fix_is_set(tmp_path, how):
+    """`--bind 0.0.0.0:...` on the command line, or MEDIASERVER_BIND in the env file: gunicorn exits
+    with a sentence before it listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "MEDIASERVER_PROXY_FIX": "1",
+           "MEDIASERVER_INSTANCE": str(tmp_path / "instance")}
+    argv = [GUNICORN, "-c", str(DEPLOY / "gunicorn.conf.py")]
+    if how == "--bind":
+        argv += ["--bind", f"0.0.0.0:{port}"]
+    else:
+        env["MEDIASERVER_BIND"] = f"0.0.0.0:{port}"
+    try:
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"gunicorn served on 0.0.0.0:{port} with MEDIASERVER_PROXY_FIX=1") from exc
+    assert done.returncode != 0 and "MEDIASERVER_PROXY_FIX is set" in done.stderr, done.stderr
+    assert f"0.0.0.0:{port}" in done.stderr and "Listening at" not in done.stderr
+    assert not (tmp_path / "instance").exists()  # no app was built
+
+
+def test_serve_py_refuses_a_public_host_while_proxy_fix_is_set(tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEDIASERVER_")},
+           "MEDIASERVER_PROXY_FIX": "1", "MEDIASERVER_INSTANCE": str(tmp_path / "instance")}
+    try:
+        done = subprocess.run([sys.executable, "serve.py", "--host", "0.0.0.0", "--port", "0"], cwd=PROJECT,
+                              env=env, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError("serve.py served on 0.0.0.0 with MEDIASERVER_PROXY_FIX=1") from exc
+    assert done.returncode == 2 and "serve.py: configuration: MEDIASERVER_PROXY_FIX is set" in done.stderr
+    assert not (tmp_path / "instance").exists()
+
+
+@pytest.mark.parametrize("address,loopback", [
+    ("127.0.0.1:8001", True), ("127.0.0.1", True), ("127.8.0.1:80", True), ("[::1]:8001", True), ("::1", True),
+    ("localhost:8001", True), ("unix:/run/mediaserver/web.sock", True),
+    ("0.0.0.0:8000", False), (":8000", False), ("[::]:8000", False), ("::", False), ("192.0.2.10:8001", False),
+    ("media.example.org:8001", False), ("fd://3", False)])
+def test_which_addresses_only_this_machine_reaches(address, loopback):
+    assert is_loopback_bind(address) is loopback
+    if loopback:
+        check_proxied_bind([address], 1)
+    else:
+        with pytest.raises(ConfigError, match="MEDIASERVER_PROXY_FIX"):
+            check_proxied_bind([address], 1)
+    check_proxied_bind([address], 0)  # without ProxyFix any address will do

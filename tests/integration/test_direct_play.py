@@ -2,7 +2,7 @@
 subtitles converted on demand for the <track> elements."""
 import shutil
 import time
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import pytest
 
@@ -41,6 +41,39 @@ def test_range_requests_get_206_with_the_right_bytes_and_416_past_the_end(titles
     assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
 
 
+def test_the_file_is_kept_privately_and_checked_again(titles_app, direct):
+    """The URL carries one viewer's token: `private` (no shared cache), `no-cache` (asked again)."""
+    _, _, path = direct
+    response = titles_app.test_client().get(path, headers={"Range": "bytes=0-9"})
+    assert response.status_code == 206 and response.headers["Cache-Control"] == "private, no-cache, max-age=0"
+
+
+@pytest.mark.parametrize("name", ["anything.txt", "RABBIT320.mp4", "rabbit320.mp4.txt", "rabbit320", "x.mp4"])
+def test_the_name_in_the_url_must_be_the_files_own(titles_app, direct, name):
+    """`/media/<id>/<token>/<name>`: a valid token with any other name than the one /playback gives is 404."""
+    _, _, path = direct
+    anonymous = titles_app.test_client()
+    assert anonymous.get(path, headers={"Range": "bytes=0-9"}).status_code == 206  # the name /playback gave
+    response = anonymous.get(path.rsplit("/", 1)[0] + "/" + name)
+    assert response.status_code == 404 and response.is_json and response.json["error"] == "Not Found"
+    assert name in response.json["message"] and response.data[4:8] != b"ftyp"
+
+
+def test_the_name_playback_gives_works_for_any_file_name(app, tmp_path, runner, auth_client):
+    """Spaces, accents, `+`, `%`, `#`, `?` and brackets survive url_for and the route's decoding: the
+    URL /playback gives is served, and the raw unquoted name is not."""
+    odd = "Amélie + 100% #1? [x] ;.mp4"
+    (tmp_path / "lib" / "Films").mkdir(parents=True)
+    shutil.copyfile(MEDIA / RABBIT, tmp_path / "lib" / "Films" / odd)
+    assert runner.invoke(args=["scan", str(tmp_path / "lib")]).exit_code == 0
+    body = auth_client.get("/api/media-files/1/playback").json
+    assert body["kind"] == "file"
+    path = urlsplit(body["url"]).path  # urlparse would take `;...` for parameters
+    assert path.endswith(";.mp4")
+    assert app.test_client().get(path, headers={"Range": "bytes=0-9"}).status_code == 206
+    assert app.test_client().get(path.rsplit("/", 1)[0] + "/Amelie.mp4").status_code == 404
+
+
 def test_an_expired_token_still_serves_the_logged_in_browser_only(titles_app, direct):
     client, _, path = direct
     mid = int(path.split("/")[2])
@@ -71,4 +104,5 @@ def test_sidecar_subtitles_of_a_direct_play_file_are_served_as_webvtt(app, tmp_p
     assert (sub["language"], sub["convertible"]) == ("en", True) and sub["key"].startswith("x")
     vtt = auth_client.get(urlparse(sub["url"]).path)
     assert vtt.status_code == 200 and vtt.mimetype == "text/vtt" and vtt.text.startswith("WEBVTT")
+    assert vtt.headers["Cache-Control"] == "private, no-cache, max-age=0"  # as the file: one viewer's URL
     assert "-->" in vtt.text

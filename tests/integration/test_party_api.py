@@ -5,7 +5,7 @@ second). Every test makes its own party, so tests do not share state.
 """
 import shutil
 import time
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from redis import Redis
@@ -197,10 +197,11 @@ def test_a_guest_streams_the_party_title_and_nothing_else(papp, party):
 def test_an_expired_guest_stream_token_plays_on_while_the_party_runs_and_not_after(papp, host, party):
     # a direct-play guest keeps sending Range requests with the URL it got: longer than the token's TTL
     expired, _ = tokens.issue(papp.config["SECRET_KEY"], 0, papp.bbb, 60, time.time() - 120, party["id"])
-    path = f"/media/{papp.bbb}/{expired}/BBB.mp4"
+    name = quote(BBB.rsplit("/", 1)[1])  # the file's own name, as /playback puts it in the URL
+    path = f"/media/{papp.bbb}/{expired}/{name}"
     assert papp.test_client().get(path, headers={"Range": "bytes=0-9"}).status_code == 206
     lone, _ = tokens.issue(papp.config["SECRET_KEY"], 0, papp.bbb, 60, time.time() - 120)  # no party, no user
-    assert papp.test_client().get(f"/media/{papp.bbb}/{lone}/BBB.mp4").status_code == 403
+    assert papp.test_client().get(f"/media/{papp.bbb}/{lone}/{name}").status_code == 403
     assert host.post(f"/api/parties/{party['code']}/end").status_code == 200
     refused = papp.test_client().get(path, headers={"Range": "bytes=0-9"})
     assert refused.status_code == 403 and refused.json["message"] == "stream token has expired"

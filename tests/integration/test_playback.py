@@ -49,6 +49,25 @@ def test_the_token_alone_reaches_every_playlist_and_segment(titles_app, master_p
         assert segment.status_code == 200 and len(segment.data) > 1000
 
 
+def test_segments_are_kept_privately_for_an_hour_and_playlists_are_asked_again(titles_app, master_path):
+    """A stream URL carries one viewer's token: `private`, never `public` (a shared cache must not keep
+    it). Segments never change (`max-age=3600`); playlists grow while live (`no-cache`)."""
+    _, path = master_path
+    anonymous = titles_app.test_client()
+    master = anonymous.get(path)
+    base = path.rsplit("/", 1)[0]
+    variant = m3u8.loads(master.text).playlists[0].uri
+    playlist = anonymous.get(f"{base}/{variant}")
+    folder = f"{base}/{os.path.dirname(variant)}"
+    parsed = m3u8.loads(playlist.text)
+    init, segment = (anonymous.get(f"{folder}/{uri}") for uri in (parsed.segment_map[0].uri, parsed.segments[0].uri))
+    for response in (master, playlist):
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-cache, max-age=0"
+    for response in (init, segment):
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "private, max-age=3600"
+        assert not response.cache_control.public
+
+
 def test_tampered_expired_missing_and_other_title_tokens_get_403(titles_app, master_path):
     _, path = master_path
     client = titles_app.test_client()

@@ -9,7 +9,7 @@ from redis import Redis
 from mediaserver import create_app
 from mediaserver.accounts import create_user
 from tests.helpers import PASSWORD, app_config, raw_client
-from tests.integration.security_world import ADMIN, world_fixture
+from tests.integration.security_world import ADMIN, GUEST, VIEWER, world_fixture
 
 CSRF_MESSAGE = "CSRF token missing or invalid"
 
@@ -230,6 +230,34 @@ def test_security_headers_on_every_response(world, path):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+def _carrying_a_token(world, name):
+    """(response, the credential its body carries) of the answers that hand out a stream or party token."""
+    if name == "playback":
+        response = world.client(VIEWER).get(f"/api/media-files/{world.ids['direct']}/playback")
+        return response, response.json["url"].split("/")[-2]
+    if name == "party playback":
+        response = world.client(GUEST).get(f"/api/parties/{world.code}/playback")
+        return response, response.json["url"].split("/")[-2]
+    if name == "party create":
+        response = world.login("alice").post("/api/parties", json={"media_file_id": world.ids["direct"]})
+        return response, response.json["code"]
+    if name == "party join":
+        response = world.app.test_client().post(f"/api/parties/{world.code}/join", json={"name": "Kim"})
+        return response, response.json["token"]
+    response = world.client(GUEST).get(f"/p/{world.code}")  # the party page of a guest
+    return response, world.guest_token
+
+
+@pytest.mark.parametrize("name", ["playback", "party playback", "party create", "party join", "party page"])
+def test_answers_that_carry_a_token_are_never_stored(world, name):
+    """A cache (the browser's, a proxy's) must not keep a token past its use: `Cache-Control: no-store`."""
+    response, credential = _carrying_a_token(world, name)
+    assert response.status_code in (200, 201) and credential in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    if name == "party page":
+        assert f'data-join-token="{world.guest_token}"' in response.get_data(as_text=True)
 
 
 def test_a_huge_body_is_refused_with_413_json(world):

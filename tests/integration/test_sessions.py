@@ -208,3 +208,38 @@ def test_csrf_is_skipped_only_for_a_valid_bearer_and_then_the_cookie_is_ignored(
     assert admin.get(f"/api/parties/{code}", headers=bearer).status_code == 200  # the guest's own party
     assert admin.get("/api/auth/me", headers=bearer).status_code == 401
     assert admin.get("/api/auth/me").status_code == 200
+
+
+def test_a_role_change_ends_the_users_sessions_and_tokens_and_a_grant_does_not(world):
+    with world.app_context():
+        create_user("hank", PASSWORD)
+    client = login(world, "hank")
+    token_url = stream_path(world, client)
+    runner = world.test_cli_runner()
+    granted = runner.invoke(args=["users", "set", "hank", "--transcode"])  # no role change
+    assert granted.exit_code == 0 and "role changed" not in granted.output
+    assert client.get("/api/auth/me").status_code == 200
+    assert world.test_client().get(token_url).status_code == 200
+    promoted = runner.invoke(args=["users", "set", "hank", "--admin"])
+    assert promoted.exit_code == 0 and "every session of the user was logged out" in promoted.output
+    assert client.get("/api/auth/me").status_code == 401
+    assert world.test_client().get(token_url).status_code == 403
+    admin = login(world, "hank")
+    assert admin.get("/api/auth/me").json["user"]["is_admin"] is True
+    assert runner.invoke(args=["users", "set", "hank", "--no-admin"]).exit_code == 0
+    assert admin.get("/api/auth/me").status_code == 401  # demoted: the admin session is gone too
+
+
+def test_flask_users_password_sets_a_new_one_and_logs_the_user_out(world):
+    with world.app_context():
+        create_user("ivy", PASSWORD)
+    client = login(world, "ivy")
+    runner = world.test_cli_runner()
+    short = runner.invoke(args=["users", "password", "ivy", "--password", "short"])
+    assert short.exit_code == 1 and "at least 8" in short.output
+    assert client.get("/api/auth/me").status_code == 200
+    done = runner.invoke(args=["users", "password", "ivy", "--password", "fresh-password"])
+    assert done.exit_code == 0 and "logged out" in done.output
+    assert client.get("/api/auth/me").status_code == 401
+    assert login(world, "ivy", "fresh-password").get("/api/auth/me").status_code == 200
+    assert runner.invoke(args=["users", "password", "nobody", "--password", "fresh-password"]).exit_code == 1

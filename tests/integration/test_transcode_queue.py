@@ -6,9 +6,10 @@ import shutil
 import pytest
 from rq.job import Job
 
+from mediaserver.accounts import create_user, find_user, set_flags
 from mediaserver.db import get_db
 from mediaserver.models import TranscodeJob
-from tests.helpers import make_library, run_worker
+from tests.helpers import PASSWORD, make_library, run_worker
 
 FLAC = "audio/bear.flac"
 
@@ -88,3 +89,58 @@ def test_the_queue_is_for_admins(app, library, client):
     assert client.get("/api/admin/transcodes").status_code == 403
     assert client.get("/api/transcodes/events").status_code == 403
     assert client.post("/api/admin/transcodes/1/cancel").status_code == 403
+
+
+def test_queueing_a_transcode_is_for_admins_and_users_granted_it(app, library, client, runner):
+    """A viewer gets 403 JSON and queues nothing, and is shown no Transcode button; granted
+    (`flask users set NAME --transcode`) he may queue one and sees the buttons."""
+    scan(app, library)
+    with app.app_context():
+        create_user("bob", PASSWORD)
+    assert client.post("/api/auth/login", json={"username": "bob", "password": PASSWORD}).status_code == 200
+    refused = client.post("/api/media-files/1/transcode")
+    assert refused.status_code == 403 and refused.json["error"] == "Forbidden"
+    assert "admins and users granted it" in refused.json["message"]
+    assert rows(app) == [] and app.task_queue.count == 0
+    assert 'data-can-transcode="no"' in client.get("/files").text
+    assert 'class="transcode' not in client.get("/media/1").text
+    granted = runner.invoke(args=["users", "set", "bob", "--transcode"])
+    assert granted.exit_code == 0, granted.output
+    assert granted.output.strip() == "user 'bob' (id 1): admin no, transcode grant yes: may queue transcodes"
+    assert client.post("/api/media-files/1/transcode").status_code == 202
+    assert [status for _path, status, _attempts, _error in rows(app)] == ["queued"] and app.task_queue.count == 1
+    assert 'data-can-transcode="yes"' in client.get("/files").text
+    assert 'class="transcode' in client.get("/media/2").text  # the other file: none queued yet
+
+
+def test_users_set_changes_the_flags_given_and_says_when_the_role_changed(app, runner):
+    with app.app_context():
+        create_user("bob", PASSWORD)
+
+    def users_set(*flags):
+        result = runner.invoke(args=["users", "set", "bob", *flags])
+        assert result.exit_code == 0, result.output
+        return result.output.strip().removeprefix("user 'bob' (id 1): ")
+
+    assert users_set() == "admin no, transcode grant no: may not queue transcodes"
+    ended = "; role changed: every session of the user was logged out"
+    assert users_set("--admin") == "admin yes, transcode grant no: may queue transcodes" + ended
+    assert users_set("--admin", "--transcode") == "admin yes, transcode grant yes: may queue transcodes"
+    assert users_set("--no-admin") == "admin no, transcode grant yes: may queue transcodes" + ended
+    assert users_set("--no-transcode") == "admin no, transcode grant no: may not queue transcodes"
+    unknown = runner.invoke(args=["users", "set", "nobody", "--admin"])
+    assert unknown.exit_code == 1 and "no user named 'nobody'" in unknown.output
+
+
+def test_set_flags_returns_whether_the_admin_role_changed(app):
+    """The one place a role changes: its answer is what ends a user's sessions (True) or not."""
+    with app.app_context():
+        create_user("bob", PASSWORD)
+        bob = find_user("bob")
+        assert set_flags(bob) is False and set_flags(bob, may_transcode=True) is False
+        assert set_flags(bob, is_admin=False) is False  # unchanged
+        assert set_flags(bob, is_admin=True) is True and set_flags(bob, is_admin=True) is False
+        assert set_flags(bob, is_admin=False, may_transcode=False) is True
+    with app.app_context():  # committed: another session reads the same
+        again = find_user("bob")
+        assert (again.is_admin, again.may_transcode, again.can_transcode) == (False, False, False)
