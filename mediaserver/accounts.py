@@ -67,6 +67,10 @@ def has_users() -> bool:
 #: How often (s) a session's `last_seen_at` is written: a request within this of the last write
 #: writes nothing, so serving segments to a logged-in browser costs no database write.
 SEEN_EVERY_S = 300
+#: A session not seen for this long (s) has ended: a browser closed without logging out leaves its
+#: row behind, and its cookie stops working after 30 days idle (Flask's PERMANENT_SESSION_LIFETIME is
+#: 31 days). Such rows are deleted at the user's next login.
+IDLE_LIMIT_S = 30 * 24 * 3600
 USER_AGENT_MAX = 200  # the user_sessions.user_agent column's length
 ADDRESS_MAX = 64  # the user_sessions.address column's length
 
@@ -79,14 +83,23 @@ def _hash(secret: str) -> str:
 
 def start_session(user: User, user_agent: str, address: str) -> str:
     """Record a new sign-in of `user` and return its secret (32 random bytes, URL-safe), for the
-    session cookie; only its SHA-256 is stored."""
+    session cookie; only its SHA-256 is stored. The user's sessions idle IDLE_LIMIT_S or longer are
+    deleted."""
     import secrets
 
     from .db import get_db
     from .models import UserSession
 
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from .models import utcnow
+
     secret = secrets.token_urlsafe(32)
     db = get_db()
+    db.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                         UserSession.last_seen_at < utcnow() - timedelta(seconds=IDLE_LIMIT_S)))
     db.add(UserSession(user_id=user.id, token_hash=_hash(secret), user_agent=(user_agent or "")[:USER_AGENT_MAX],
                        address=(address or "")[:ADDRESS_MAX]))
     db.commit()
@@ -95,7 +108,8 @@ def start_session(user: User, user_agent: str, address: str) -> str:
 
 def session_user(secret: str | None, now: datetime) -> tuple[UserSession, User] | None:
     """The live session whose secret is `secret` and its user, or None (no such session: it ended,
-    or never was). Refreshes `last_seen_at` when older than SEEN_EVERY_S at `now` (aware UTC)."""
+    never was, or was idle IDLE_LIMIT_S or longer at `now`). Refreshes `last_seen_at` when older than
+    SEEN_EVERY_S at `now` (aware UTC)."""
     if not isinstance(secret, str) or not secret:
         return None
     from sqlalchemy import select
@@ -109,7 +123,10 @@ def session_user(secret: str | None, now: datetime) -> tuple[UserSession, User] 
     if found is None:
         return None
     row, user = found
-    if (now - as_utc(row.last_seen_at)).total_seconds() >= SEEN_EVERY_S:
+    idle_s = (now - as_utc(row.last_seen_at)).total_seconds()
+    if idle_s >= IDLE_LIMIT_S:
+        return None
+    if idle_s >= SEEN_EVERY_S:
         row.last_seen_at = now
         db.commit()
     return row, user

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from mediaserver import create_app, tokens
-from mediaserver.accounts import SEEN_EVERY_S, create_user, session_user, start_session
+from mediaserver.accounts import IDLE_LIMIT_S, SEEN_EVERY_S, create_user, session_user, start_session
 from mediaserver.db import get_db
 from mediaserver.models import User, UserSession, as_utc, utcnow
 from tests.helpers import NO_RATE_LIMITS, PASSWORD, app_config, make_library, media_id
@@ -243,3 +243,21 @@ def test_flask_users_password_sets_a_new_one_and_logs_the_user_out(world):
     assert client.get("/api/auth/me").status_code == 401
     assert login(world, "ivy", "fresh-password").get("/api/auth/me").status_code == 200
     assert runner.invoke(args=["users", "password", "nobody", "--password", "fresh-password"]).exit_code == 1
+
+
+def test_a_session_idle_for_30_days_has_ended_and_its_row_goes_at_the_next_login(world):
+    """The clock is injected: `session_user(secret, now)`; the row's last_seen_at is moved back."""
+    with world.app_context():
+        user = create_user("jack", PASSWORD)
+        secret = start_session(user, "old laptop", "127.0.0.1")
+        row = get_db().query(UserSession).filter_by(user_id=user.id).one()
+        seen = as_utc(row.last_seen_at)
+        assert session_user(secret, seen + timedelta(seconds=IDLE_LIMIT_S)) is None
+        assert session_user(secret, seen + timedelta(seconds=IDLE_LIMIT_S - 1)) is not None  # (seen again)
+        row.last_seen_at = utcnow() - timedelta(seconds=IDLE_LIMIT_S + 60)
+        get_db().commit()
+    client = login(world, "jack")  # (SQLite may give the new row the deleted one's id: compare agents)
+    agents = [s["user_agent"] for s in client.get("/api/auth/sessions").json["sessions"]]
+    assert len(agents) == 1 and agents[0].startswith("Werkzeug/")  # the test client's: only the new one
+    with world.app_context():
+        assert [r.user_agent for r in get_db().query(UserSession).filter_by(user_id=user.id)] == agents
