@@ -148,13 +148,18 @@ def test_the_password_form_changes_it_and_says_so(world):
     assert other.get("/api/auth/me").status_code == 401 and client.get("/api/auth/me").status_code == 200
 
 
+def one_session(username: str, user_agent: str):
+    """A new user with one session (in an app context): (user, its secret, its row, its last_seen_at)."""
+    user = create_user(username, PASSWORD)
+    secret = start_session(user, user_agent, "127.0.0.1")
+    row = get_db().query(UserSession).filter_by(user_id=user.id).one()
+    return user, secret, row, as_utc(row.last_seen_at)
+
+
 def test_last_seen_is_written_at_most_every_few_minutes(world):
     """The clock is injected: `session_user(secret, now)`."""
     with world.app_context():
-        user = create_user("gina", PASSWORD)
-        secret = start_session(user, "test", "127.0.0.1")
-        row = get_db().query(UserSession).filter_by(user_id=user.id).one()
-        began = as_utc(row.last_seen_at)
+        user, secret, row, began = one_session("gina", "test")
         session_user(secret, began + timedelta(seconds=SEEN_EVERY_S - 1))
         get_db().expire_all()
         assert as_utc(get_db().get(UserSession, row.id).last_seen_at) == began
@@ -248,10 +253,7 @@ def test_flask_users_password_sets_a_new_one_and_logs_the_user_out(world):
 def test_a_session_idle_for_30_days_has_ended_and_its_row_goes_at_the_next_login(world):
     """The clock is injected: `session_user(secret, now)`; the row's last_seen_at is moved back."""
     with world.app_context():
-        user = create_user("jack", PASSWORD)
-        secret = start_session(user, "old laptop", "127.0.0.1")
-        row = get_db().query(UserSession).filter_by(user_id=user.id).one()
-        seen = as_utc(row.last_seen_at)
+        user, secret, row, seen = one_session("jack", "old laptop")
         assert session_user(secret, seen + timedelta(seconds=IDLE_LIMIT_S)) is None
         assert session_user(secret, seen + timedelta(seconds=IDLE_LIMIT_S - 1)) is not None  # (seen again)
         row.last_seen_at = utcnow() - timedelta(seconds=IDLE_LIMIT_S + 60)
