@@ -23,6 +23,9 @@ from werkzeug.datastructures import Headers
 
 PROJECT = Path(__file__).resolve().parents[1]
 MEDIA = Path(os.environ.get("MEDIASERVER_TEST_MEDIA", Path(__file__).resolve().parents[1] / ".." / "shared" / "media")).resolve()
+#: 92 tagged audio files, crafted and broken ones among them (its MANIFEST.md); MEDIASERVER_TEST_MUSIC_TAGS overrides.
+MUSIC_TAGS = Path(os.environ.get("MEDIASERVER_TEST_MUSIC_TAGS",
+                                 Path(__file__).resolve().parents[1] / ".." / "shared" / "music-tags")).resolve()
 
 
 def _claim_redis_db(first: int = 15, last: int = 8) -> str:
