@@ -11,6 +11,7 @@ from .base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from .catalog import Episode, Movie
+    from .music import Track
     from .transcode import TranscodeJob
 
 
@@ -52,6 +53,8 @@ class MediaFile(Base):
     jobs: Mapped[list[TranscodeJob]] = relationship(
         back_populates="media_file", cascade="all, delete-orphan", order_by="TranscodeJob.id"
     )
+    #: Its music entry, for an audio-only file (deleted with it by the database's ON DELETE CASCADE).
+    track: Mapped[Track | None] = relationship(back_populates="media_file", passive_deletes=True)
 
     @property
     def latest_job(self) -> TranscodeJob | None:
