@@ -1,7 +1,8 @@
-"""Stand-in posters (I/O edge): a frame grabbed with ffmpeg for a title without a TMDB poster, made on first
+"""The image cache (I/O edge): stand-in posters, a frame grabbed with ffmpeg for a title without a TMDB poster, made on first
 request into the images folder (`LibrarySettings.images_dir`), where `TMDBClient.save_image` keeps TMDB's."""
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import uuid
@@ -38,6 +39,35 @@ def frame_for(media, folder: str, ffmpeg: str = "ffmpeg") -> str | None:
         subprocess.run(cmd, capture_output=True, timeout=FRAME_TIMEOUT_S, check=True)
         os.replace(part, target)
     except (subprocess.SubprocessError, OSError):
+        if os.path.exists(part):
+            os.remove(part)
+        return None
+    return name
+
+
+#: File name extensions of the cover pictures kept (`scanner.tagreader` gives only these MIME types).
+_COVER_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
+
+
+def save_cover(data: bytes, mime: str, folder: str) -> str | None:
+    """Keep an album cover (`data`: the picture's bytes, `mime` e.g. "image/jpeg") in `folder` once;
+    returns its file name `cover-<sha256 of the bytes, 32 hex>.<ext>`, the same for the same picture
+    whichever track or folder it came from (so it is written once). None for an empty picture, a type
+    other than JPEG, PNG, WebP and GIF, or when the folder cannot be written (never raises OSError)."""
+    extension = _COVER_EXTENSIONS.get(mime)
+    if not data or extension is None:
+        return None
+    name = f"cover-{hashlib.sha256(data).hexdigest()[:32]}{extension}"
+    target = os.path.join(folder, name)
+    if os.path.exists(target):
+        return name
+    part = f"{target}.{uuid.uuid4().hex}.part"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(part, "wb") as handle:
+            handle.write(data)
+        os.replace(part, target)
+    except OSError:
         if os.path.exists(part):
             os.remove(part)
         return None
