@@ -15,7 +15,11 @@ VIDEO_EXTENSIONS = {
     ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".flv", ".ts", ".m2ts", ".mts",
     ".mpg", ".mpeg", ".vob", ".3gp", ".ogv",
 }
-AUDIO_EXTENSIONS = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wav", ".wma", ".alac", ".aiff", ".ape"}
+#: Music and other audio (issue 14): AIFF, audiobooks (.m4b), Musepack, WavPack, TTA, TAK, OptimFROG, DSD
+#: (.dsf, .dff), Speex, AC-3, Matroska audio; `.oggflac` and `.oggtheora` are the names mutagen's test files use.
+AUDIO_EXTENSIONS = {".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wav", ".wma", ".alac", ".aiff", ".ape",
+                    ".aif", ".aifc", ".m4b", ".mpc", ".wv", ".tta", ".tak", ".ofr", ".ofs", ".dsf", ".dff", ".spx",
+                    ".ac3", ".eac3", ".mka", ".3g2", ".oggflac", ".oggtheora"}
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | AUDIO_EXTENSIONS
 #: Bytes hashed at each end of a file for its fingerprint (issue 3: "first and last 64 KiB").
 FINGERPRINT_EDGE_BYTES = 64 * 1024
