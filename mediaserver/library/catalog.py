@@ -6,6 +6,8 @@ found by TMDB id (from `[tmdbid-N]` or an NFO), else by the same guess as an ear
 request), else by `TMDBClient.find_movie/find_show` (scored, never "first result wins"), else an
 unmatched row with its best candidates. An admin's "fix match" (`enrich.apply_match`) is stored on
 the movie or show, so files of that title found later join it and no rescan re-matches it.
+Audio-only files are music: `prepare_probed` reads their tags in the probe pool and `Cataloguer.add`
+hands them to `music.catalog_track` (artists, albums, tracks).
 """
 from __future__ import annotations
 
@@ -19,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..exceptions import TMDBError
-from ..models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle
+from ..models import Episode, MediaFile, Movie, Season, Show, Stream, Subtitle, Track
 from ..scanner.names import NameGuess, guess_from_path
 from ..scanner.nfo import nfo_for
 from ..scanner.sidecars import SidecarSubtitle, find_sidecars
 from ..text import normalize_title
+from . import music
 from .enrich import Breaker, candidates_json, fill_details, fill_episode, fill_season, tmdb_season
 from .files import COMMIT_INTERVAL_S
 
@@ -48,13 +51,15 @@ class CatalogSummary:
     movies: int = 0
     episodes: int = 0
     unmatched: int = 0
+    tracks: int = 0
     unplaced: list[str] = field(default_factory=list)  # episode files whose episode could not be told
     errors: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        if not (self.movies or self.episodes or self.unplaced):
+        if not (self.movies or self.episodes or self.unplaced or self.tracks):
             return "catalog: no new file to name"
         line = f"catalog: {self.movies} movie file(s), {self.episodes} episode file(s), {self.unmatched} unmatched"
+        line += f", {self.tracks} music track(s)" if self.tracks else ""
         return line + (f", {len(self.unplaced)} episode file(s) without an episode number" if self.unplaced else "")
 
 
@@ -68,10 +73,13 @@ def is_video(streams) -> bool:
     return any(s.type == "video" and not s.attached_pic for s in streams)
 
 
-def prepare_probed(root: str, rel_path: str, probed) -> Prepared | None:
-    """`prepare` for a file the scan just probed (`probed`: its ProbeResult); None for audio-only
-    files, which the catalog leaves to the Files list (no name parsing spent on them)."""
-    return prepare(root, rel_path) if is_video(probed.streams) else None
+def prepare_probed(root: str, rel_path: str, probed):
+    """`prepare` for a file the scan just probed (`probed`: its ProbeResult), in the probe pool's process:
+    a video file's `Prepared`; for music (`music.is_music`) its tags, `tagreader.RawTags` or `TagFailure`
+    (`music.read_tags`: no second ffprobe, no name parsing); None for anything else."""
+    if is_video(probed.streams):
+        return prepare(root, rel_path)
+    return music.read_tags(root, rel_path) if music.is_music(probed.streams) else None
 
 
 def prepare(root: str, rel_path: str) -> Prepared:
@@ -81,35 +89,48 @@ def prepare(root: str, rel_path: str) -> Prepared:
 
 
 def files_to_catalog(session: Session) -> list[int]:
-    """Readable video files not linked to a movie or an episode yet (a pass that failed). Audio-only
-    files (music, cover art aside) are never linked, so they are not retried on every scan."""
+    """Ids of readable files a catalog pass left undone (it failed, or an older version skipped them):
+    video files not linked to a movie or an episode, and music files (an audio stream, no real video)
+    without a track. Once linked or made a track they are not retried on every scan."""
     has_video = MediaFile.streams.any((Stream.type == "video") & ~Stream.attached_pic)
-    return list(session.scalars(select(MediaFile.id).where(
-        MediaFile.status == "ok", MediaFile.movie_id.is_(None), ~MediaFile.episodes.any(), has_video)))
+    has_audio = MediaFile.streams.any(Stream.type == "audio")
+    video = has_video & MediaFile.movie_id.is_(None) & ~MediaFile.episodes.any()
+    audio = ~has_video & has_audio & MediaFile.id.not_in(select(Track.media_file_id))
+    return list(session.scalars(select(MediaFile.id).where(MediaFile.status == "ok", video | audio)
+                                .order_by(MediaFile.id)))
 
 
 class Cataloguer:
-    """One catalog pass: `add` links a media file (a video file not linked yet; audio-only files such
-    as music stay under Files) and refreshes its sidecar subtitles, committing. The scan calls it as
+    """One catalog pass: `add` links a media file (a video file not linked yet) and refreshes its sidecar
+    subtitles, or makes a music file's track (`music.catalog_track`, covers into `images_dir`), committing. The scan calls it as
     each file is stored, so linking (and TMDB) overlaps the other files' probing. TMDB failures leave
     titles with status `error` (retried by the next scan); after BREAKER_FAILURES in a row TMDB is
     left alone for the rest of the pass. `summary` tells what was done.
     """
 
-    def __init__(self, session: Session, client: TMDBClient | None) -> None:
+    def __init__(self, session: Session, client: TMDBClient | None, images_dir: str | None = None) -> None:
         self.session, self.breaker, self.summary = session, Breaker(client), CatalogSummary()
+        self.images_dir = images_dir
         self.seen: set[int] = set()
         self.last_commit = time.monotonic()
 
-    def add(self, media_id: int, info: Prepared | None = None) -> None:
-        """Catalog one file (once per pass); `info` is `prepare`'s result when already made."""
+    def add(self, media_id: int, info=None) -> None:
+        """Catalog one file (once per pass); `info` is `prepare_probed`'s result when already made (a
+        `Prepared`, or a music file's tags). A music file with a track and no `info` (moved: the same
+        row) keeps its track untouched."""
         session, summary = self.session, self.summary
         media = session.get(MediaFile, media_id)
         if media is None or media.status != "ok" or media_id in self.seen:
             return
         self.seen.add(media_id)
         if not is_video(media.streams):
-            return  # music and other audio-only files stay under Files
+            if music.is_music(media.streams) and (info is not None or media.track is None):
+                music.catalog_track(session, media, info if not isinstance(info, Prepared) else None, self.images_dir)
+                self.summary.tracks += 1
+                self.commit(force=False)
+            return
+        if not isinstance(info, Prepared):
+            info = None
         info = info or prepare(media.root, media.path)
         _set_subtitles(media, info.subtitles)
         if self.breaker.client is not None:

@@ -21,7 +21,7 @@ from ..models import MediaFile
 from ..scanner.probe import probe
 from ..scanner import names
 from ..scanner.walk import resolve_targets
-from . import catalog, enrich, prefs
+from . import catalog, enrich, music, prefs
 from .files import ProgressFn, ScanSummary, scan
 
 log = logging.getLogger("mediaserver.scan")
@@ -61,7 +61,7 @@ def run_library_scan(session: Session, paths: list[str], progress: ProgressFn | 
     targets = resolve_targets(paths, roots)
     probe_fn = partial(probe, ffprobe=settings.ffprobe, timeout_s=settings.probe_timeout_s)
     client = prefs.tmdb_client(session, settings)
-    cataloguer = catalog.Cataloguer(session, client)
+    cataloguer = catalog.Cataloguer(session, client, settings.images_dir)
     try:
         summary = scan(session, targets, probe_fn, progress=progress, workers=settings.probe_workers,
                        prepare=catalog.prepare_probed, stored=lambda media, info: cataloguer.add(media.id, info),
@@ -103,6 +103,7 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     if client is not None and not result.catalog.errors:
         enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
     catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
+    music.prune(session)
     for error in result.catalog.errors:
         tell(f"warning: {error}")
     tell(result.catalog.line())
@@ -133,4 +134,5 @@ def forget_roots(session: Session, roots: list[str], settings: LibrarySettings |
         gone += 1
     session.commit()
     catalog.prune(session)
+    music.prune(session)
     return gone

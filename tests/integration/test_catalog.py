@@ -208,7 +208,8 @@ def test_music_is_not_filed_as_a_movie(tmp_path, redis_db):
     library = make_library(tmp_path / "lib", {"Music/Outfoxing.mp3": "audio/outfoxing.mp3",
                                               "Music/Bear.flac": "audio/bear_with_picture.flac"})
     app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(library)]))
-    assert "catalog: no new file to name" in app.test_cli_runner().invoke(args=["scan"]).output
+    output = app.test_cli_runner().invoke(args=["scan"]).output
+    assert "catalog: 0 movie file(s), 0 episode file(s), 0 unmatched, 2 music track(s)" in output  # issue 14
 
 
 def test_an_id_arriving_later_adopts_the_unmatched_title(tmp_path, fake_tmdb, redis_db):
