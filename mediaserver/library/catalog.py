@@ -125,9 +125,7 @@ class Cataloguer:
         self.seen.add(media_id)
         if not is_video(media.streams):
             if music.is_music(media.streams) and (info is not None or media.track is None):
-                music.catalog_track(session, media, info if not isinstance(info, Prepared) else None, self.images_dir)
-                self.summary.tracks += 1
-                self.commit(force=False)
+                self._add_track(media, None if isinstance(info, Prepared) else info)
             return
         if not isinstance(info, Prepared):
             info = None
@@ -149,6 +147,20 @@ class Cataloguer:
                 # else: only TMDB can turn the IMDb id into a title; the file stays unlinked, and the
                 # next scan tries again (files_to_catalog)
         self.commit(force=self.breaker.client is not None)
+
+    def _add_track(self, media: MediaFile, raw) -> None:
+        """`music.catalog_track` inside a savepoint (the scan flushed the file's row, so a transaction is
+        open): whatever goes wrong costs that one track, never the scan nor the rows stored before it; the
+        next scan tries again (`files_to_catalog`)."""
+        try:
+            with self.session.begin_nested():
+                music.catalog_track(self.session, media, raw, self.images_dir)
+        except Exception as exc:  # noqa: BLE001 - bad input must not stop the scan
+            log.warning("track of %s not catalogued: %s", media.path, exc, exc_info=True)
+            self.summary.errors.append(f"{media.path}: music: {exc}")
+            return
+        self.summary.tracks += 1
+        self.commit(force=False)
 
     def commit(self, force: bool = True) -> None:
         """Commit now, or (not forced: nothing to roll back) at most every COMMIT_INTERVAL_S."""

@@ -12,7 +12,7 @@ import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -89,7 +89,7 @@ class Track(Base):
     title: Mapped[str] = mapped_column(String(512))
     disc_number: Mapped[int | None] = mapped_column(Integer)
     track_number: Mapped[int | None] = mapped_column(Integer)
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     genres: Mapped[list] = mapped_column(JSON, default=list)
     composers: Mapped[list] = mapped_column(JSON, default=list)
     replaygain_track_gain_db: Mapped[float | None] = mapped_column(Float)

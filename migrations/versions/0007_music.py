@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=512), nullable=False),
     sa.Column('disc_number', sa.Integer(), nullable=True),
     sa.Column('track_number', sa.Integer(), nullable=True),
-    sa.Column('duration_ms', sa.Integer(), nullable=True),
+    sa.Column('duration_ms', sa.BigInteger(), nullable=True),
     sa.Column('genres', sa.JSON(), nullable=False),
     sa.Column('composers', sa.JSON(), nullable=False),
     sa.Column('replaygain_track_gain_db', sa.Float(), nullable=True),

@@ -198,3 +198,26 @@ def test_every_file_of_music_tags_is_catalogued_or_failed_with_a_reason(tmp_path
                     s.type == "video" and not s.attached_pic for s in media.streams):
                 assert media.track is not None and media.track.title, media.path
         assert any(m.track is not None and m.track.is_audiobook for m in rows)  # the .m4b files
+
+
+def test_a_track_that_cannot_be_written_costs_that_track_only(music_app, monkeypatch):
+    from mediaserver.library import music
+
+    real = music.catalog_track
+
+    def failing(session, media, raw, images_dir):
+        if media.path.startswith("Solar Band/Night Album/Disc 2/"):  # the last file scanned
+            session.add(Artist(name="x", name_key="folk duo", sort_name="x"))  # a duplicate key: IntegrityError
+            session.flush()
+        return real(session, media, raw, images_dir)
+
+    monkeypatch.setattr(music, "catalog_track", failing)
+    result = music_app.test_cli_runner().invoke(args=["scan"])
+    assert result.exit_code == 0, result.output
+    assert last_line(result) == "added 6, updated 0, unchanged 0, removed 0, failed 0"
+    assert "warning: Solar Band/Night Album/Disc 2/03 Dusk.m4a: music:" in result.output
+    assert track(music_app, "Solar Band/Night Album/Disc 2/03 Dusk.m4a") is None
+    assert track(music_app, "Solar Band/Night Album/Disc 1/02 Noon.mp3")["album"] == "Night Album"
+    assert track(music_app, "Mixes/Summer/02 Two.flac")["album"] == "Summer Mix"
+    monkeypatch.setattr(music, "catalog_track", real)
+    assert "1 music track(s)" in music_app.test_cli_runner().invoke(args=["scan"]).output  # made up next time
