@@ -117,7 +117,7 @@ def _album(session: Session, album_artist: Artist, key: tagcore.AlbumKey, tags: 
     album = session.scalar(select(Album).where(Album.album_artist_id == album_artist.id, Album.title_key == title_key))
     if album is None:
         album = Album(title=key.title, title_key=title_key, album_artist=album_artist, year=tags.year,
-                      is_compilation=tags.compilation or album_artist.name == tagcore.VARIOUS_ARTISTS,
+                      is_compilation=tags.compilation or album_artist.name_key == name_key(tagcore.VARIOUS_ARTISTS),
                       musicbrainz_id=tags.musicbrainz_album_id)
         session.add(album)
         session.flush()

@@ -221,3 +221,14 @@ def test_a_track_that_cannot_be_written_costs_that_track_only(music_app, monkeyp
     assert track(music_app, "Mixes/Summer/02 Two.flac")["album"] == "Summer Mix"
     monkeypatch.setattr(music, "catalog_track", real)
     assert "1 music track(s)" in music_app.test_cli_runner().invoke(args=["scan"]).output  # made up next time
+
+
+def test_tags_that_cannot_be_read_leave_the_file_placed_by_its_folders(music_app, monkeypatch, caplog):
+    monkeypatch.setattr(tagreader, "read", lambda path: tagreader.TagFailure("tags unreadable: struct.error: crafted"))
+    with caplog.at_level("INFO", logger="mediaserver.music"):
+        result = music_app.test_cli_runner().invoke(args=["scan"])
+    assert last_line(result) == "added 6, updated 0, unchanged 0, removed 0, failed 0"  # they still play
+    dawn = track(music_app, "Solar Band/Night Album/Disc 1/01 Dawn.flac")
+    assert (dawn["title"], dawn["album"], dawn["album_artist"], dawn["disc"], dawn["number"]) == \
+        ("Dawn", "Night Album", "Solar Band", 1, 1)
+    assert "tags unreadable: struct.error: crafted" in caplog.text
