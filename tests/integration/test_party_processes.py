@@ -160,12 +160,14 @@ def test_a_party_spans_two_processes_and_survives_one_being_killed(cluster):
         cluster.kill("a")
         marks = host.mark(), guest.mark()
         connects = host.connects
-        restarted = now_ms()
         cluster.start("a", port_a)
+        cluster.wait_up("a", url_a)  # (a process's start-up on a loaded 2-core machine took up to 5 s)
+        serving = now_ms()
         ack, _ = host.wait("join_ack", since=marks[0], timeout=10)
         assert ack["ok"] and ack["role"] == "host" and host.connects == connects + 1, cluster.log("a")
         back, back_at = host.wait("state", lambda s: s["rev"] == 1, marks[0], timeout=5)
-        assert back_at - restarted <= 5_000, back_at - restarted
+        # once A serves again, its member is back in the party at once (reconnect delay <= 0.5 s)
+        assert back_at - serving <= 3_000, back_at - serving
         assert back["state"] == "playing" and back["host"] == "u1" and back["party"] == code
         assert next(m for m in back["members"] if m["id"] == "u1")["status"] != "offline"
         other = guest.wait("state", lambda s: s["server_ms"] >= back["server_ms"], marks[1], timeout=3)[0]
