@@ -197,3 +197,13 @@ def csrf_session():
             return super().request(method, url, *args, headers=headers, **kwargs)
 
     return CSRFSession()
+
+
+def logging_ffprobe(folder: Path):
+    """An `ffprobe` in `folder` that appends the arguments of every run to a log, then runs the real
+    one: (its path, a function giving the log's text, "" before any run)."""
+    log = folder / "ffprobe-calls.log"
+    shim = folder / "ffprobe-logging"
+    shim.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{shutil.which("ffprobe")}" "$@"\n')
+    shim.chmod(0o755)
+    return shim, lambda: log.read_text() if log.exists() else ""

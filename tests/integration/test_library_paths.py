@@ -17,7 +17,7 @@ from mediaserver.accounts import create_user
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile, Setting, Subtitle, TranscodeJob
 from mediaserver.web import playback as playback_routes
-from tests.helpers import PASSWORD, app_config, clip, link_clip, media_id, run_worker
+from tests.helpers import PASSWORD, app_config, clip, link_clip, logging_ffprobe, media_id, run_worker
 
 LEAK = "Movies/Leak (2001).mp4"  # H.264/AAC MP4 outside: it would be played directly
 LEAK_HLS = "Movies/Leak Two (2002).mp4"  # HEVC outside: it would get an HLS ladder
@@ -31,11 +31,7 @@ OUTSIDE_LIBRARY = "links outside the library folder"  # the reason recorded (iss
 @pytest.fixture
 def counting_ffprobe(tmp_path):
     """An `ffprobe` that logs the arguments of every run, then runs the real one."""
-    log = tmp_path / "ffprobe-calls.log"
-    shim = tmp_path / "ffprobe-logging"
-    shim.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{shutil.which("ffprobe")}" "$@"\n')
-    shim.chmod(0o755)
-    return shim, lambda: log.read_text() if log.exists() else ""
+    return logging_ffprobe(tmp_path)
 
 
 @pytest.fixture

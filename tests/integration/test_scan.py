@@ -14,17 +14,15 @@ from sqlalchemy.orm import selectinload
 from mediaserver import create_app
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile
-from tests.helpers import MEDIA, app_config, clip
+from tests.helpers import MEDIA, app_config, clip, logging_ffprobe
 
 
 @pytest.fixture
 def counting_ffprobe(tmp_path):
-    """An `ffprobe` that appends one line to a log per process, then runs the real one."""
-    log = tmp_path / "ffprobe-calls.log"
-    shim = tmp_path / "ffprobe-counting"
-    shim.write_text(f'#!/bin/sh\necho "$@" >> "{log}"\nexec "{shutil.which("ffprobe")}" "$@"\n')
-    shim.chmod(0o755)
-    return shim, lambda: len(log.read_text().splitlines()) if log.exists() else 0
+    """An `ffprobe` that appends one line to a log per process, then runs the real one: (its path, the
+    number of runs so far)."""
+    shim, calls = logging_ffprobe(tmp_path)
+    return shim, lambda: len(calls().splitlines())
 
 
 @pytest.fixture
