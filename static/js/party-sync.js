@@ -22,8 +22,9 @@
 // refused pause resumes in step) and calls onRejected.
 import { CommandLine } from "./party-commands.js";
 import { PartyClock, eventId } from "./party-clock.js";
-import { RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim }
-  from "./sync-rules.js";
+import {
+  RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim, seekThreshold,
+} from "./sync-rules.js";
 
 export class PartySync {
   constructor(video, socket, options = {}) {
@@ -53,6 +54,8 @@ export class PartySync {
     this.playBlockedUntil = 0;
     this.lastReadyAt = -Infinity;
     this.playedAt = -Infinity;
+    this.joinedAt = -Infinity;
+    this.quickSeekUsed = true;
     this.timers = [];
     this.setRate(1);
     this.listen();
@@ -73,6 +76,8 @@ export class PartySync {
     if (ack) this.clock.heard(ack.server_ms);
     this.needReady = true;
     this.stalled = false;
+    this.joinedAt = this.clientNow();
+    this.quickSeekUsed = false;  // sync-rules.js seekThreshold: one quick seek per join
     this.clock.burst();
     this.checkReady();
   }
@@ -304,10 +309,14 @@ export class PartySync {
     const decision = correction({
       currentMs: this.currentMs(), targetMs: this.targetMs(), durationMs: this.durationMs(), canPlay: v.readyState >= 3,
       correctingSinceMs: this.correctingSince, nowMs: this.clientNow(), roomRate: this.room.rate || 1,
+      seekOverMs: seekThreshold({
+        sinceJoinMs: this.clientNow() - this.joinedAt, clockSamples: this.clock.samples.length,
+        quickSeekUsed: this.quickSeekUsed,
+      }),
     });
     this.drift = decision.drift;
     if (decision.action === "stop") this.stopCorrection();
-    else if (decision.action === "seek") this.seekRunning();
+    else if (decision.action === "seek") { this.quickSeekUsed = true; this.seekRunning(); }
     else if (decision.action === "rate") {
       this.correctingSince = decision.correctingSinceMs;
       this.setRate(decision.rate);

@@ -13,6 +13,11 @@
 //     Jellyfin's 1.5x at 500 ms stuttered: FIELD-NOTES.md);
 //   over 2 s, or a rate correction not under 15 ms within CORRECTION_LIMIT_MS (10 s): seek to the room's
 //     position plus the expected seek latency (learned from earlier seeks).
+// Right after a join or a reconnect (the member has just had a break anyway), for REJOIN_WINDOW_MS (8 s)
+// and once the clock has its first burst of samples, one seek fixes a drift over REJOIN_SEEK_OVER_MS
+// (150 ms) instead of seconds of rate correction (a 400 ms drift takes ~8 s at 5 %); one such seek per
+// join, so a mislearned seek latency cannot loop (jellyfin#8785). Jellyfin seeks from 400 ms, Snapcast
+// resyncs hard beyond 500 ms (FIELD-NOTES.md).
 // playbackRate is never set outside [MIN_RATE, MAX_RATE]. Near the title's end, and while the video
 // cannot play (stalled), nothing is corrected.
 
@@ -21,6 +26,8 @@ export const RULES = Object.freeze({
   GAIN: 1.0, MIN_RATE: 0.95, MAX_RATE: 1.05,
   ANCHOR_SLACK_MS: 2,         // a start anchored this close counts as reached (timer jitter)
   MAX_SEEK_LATENCY_MS: 2000,  // the learned seek latency never grows past this
+  REJOIN_SEEK_OVER_MS: 150, REJOIN_WINDOW_MS: 8000,
+  REJOIN_CLOCK_SAMPLES: 5,    // the clock's first burst (party-clock.js: 5 pings 100 ms apart)
 });
 
 // `ms` within [0, durationMs] (no upper bound when the duration is unknown: null or 0).
@@ -46,20 +53,31 @@ export function clampRate(rate) {
   return Math.min(RULES.MAX_RATE, Math.max(RULES.MIN_RATE, Math.round(rate * 1000) / 1000));
 }
 
+// The drift (ms) over which a check seeks: REJOIN_SEEK_OVER_MS within REJOIN_WINDOW_MS of a join
+// (`sinceJoinMs`), once the clock holds REJOIN_CLOCK_SAMPLES samples and while this join's one quick
+// seek is unused (`quickSeekUsed`); SEEK_OVER_MS otherwise.
+export function seekThreshold({ sinceJoinMs, clockSamples, quickSeekUsed }) {
+  const quick = !quickSeekUsed && sinceJoinMs >= 0 && sinceJoinMs < RULES.REJOIN_WINDOW_MS
+    && clockSamples >= RULES.REJOIN_CLOCK_SAMPLES;
+  return quick ? RULES.REJOIN_SEEK_OVER_MS : RULES.SEEK_OVER_MS;
+}
+
 // What to do about the drift of a playing video, once per check:
 //   currentMs, targetMs: the video's and the room's positions (ms); durationMs: the title's (or null);
 //   canPlay: the video has data to play (readyState >= 3); correctingSinceMs: when the current rate
-//   correction began (null: none); nowMs: the client's clock; roomRate: the room's rate.
+//   correction began (null: none); nowMs: the client's clock; roomRate: the room's rate; seekOverMs: the
+//   drift over which to seek (seekThreshold).
 // Returns {drift, action, rate, correctingSinceMs}: drift in ms (null near the end); action "none"
 // (leave the rate as it is), "stop" (rate back to 1, no correction), "seek" (to seekAim) or "rate" (set
 // `rate`); correctingSinceMs is what the caller keeps for the next check.
-export function correction({ currentMs, targetMs, durationMs, canPlay, correctingSinceMs, nowMs, roomRate = 1 }) {
+export function correction({ currentMs, targetMs, durationMs, canPlay, correctingSinceMs, nowMs, roomRate = 1,
+                             seekOverMs = RULES.SEEK_OVER_MS }) {
   const done = (drift, action) => ({ drift, action, rate: 1, correctingSinceMs: null });
   if (durationMs && targetMs >= durationMs - RULES.DEAD_ZONE_MS) return done(null, "stop");  // at the end
   const drift = currentMs - targetMs;
   if (!canPlay) return done(drift, "stop");  // stalled: judged again once it plays
   const size = Math.abs(drift);
-  if (size > RULES.SEEK_OVER_MS) return done(drift, "seek");
+  if (size > seekOverMs) return done(drift, "seek");
   let since = correctingSinceMs;
   if (since !== null && since !== undefined) {
     if (size < RULES.SETTLED_MS) return done(drift, "stop");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim,
+  RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim, seekThreshold,
 } from "../../static/js/sync-rules.js";
 
 const T0 = 1_700_000_000_000;
@@ -95,4 +95,22 @@ test("a seek aims past the room's position by the expected latency, which is lea
   assert.equal(clampPosition(-5, 600_000), 0);
   assert.equal(clampPosition(700_000, 600_000), 600_000);
   assert.equal(clampPosition(700_000, null), 700_000);
+});
+
+test("within 8 s of a join, once the clock has its first burst, one seek fixes a drift over 150 ms", () => {
+  const quick = seekThreshold({ sinceJoinMs: 1_000, clockSamples: 5, quickSeekUsed: false });
+  assert.equal(quick, RULES.REJOIN_SEEK_OVER_MS);
+  assert.equal(check(-367, { seekOverMs: quick }).action, "seek");
+  assert.equal(check(-140, { seekOverMs: quick }).action, "rate");
+  // the same drift later, before the clock is measured, or after this join's quick seek: a rate correction
+  for (const later of [
+    { sinceJoinMs: RULES.REJOIN_WINDOW_MS, clockSamples: 8, quickSeekUsed: false },
+    { sinceJoinMs: 1_000, clockSamples: 4, quickSeekUsed: false },
+    { sinceJoinMs: 1_000, clockSamples: 8, quickSeekUsed: true },
+    { sinceJoinMs: Infinity, clockSamples: 8, quickSeekUsed: true },
+  ]) {
+    const threshold = seekThreshold(later);
+    assert.equal(threshold, RULES.SEEK_OVER_MS);
+    assert.equal(check(-367, { seekOverMs: threshold }).action, "rate");
+  }
 });
