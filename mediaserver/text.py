@@ -40,6 +40,16 @@ def normalize_title(text: str) -> str:
     return " ".join(str(_ROMAN[w]) if w in _ROMAN else w for w in words)
 
 
+#: Characters of a `search_text` column kept (models.catalog, models.music).
+SEARCH_CHARS = 1100
+
+
+def search_form(*texts: str | None) -> str:
+    """What a `search_text` column holds: each non-empty text through `normalize_title`, joined by
+    " | " (so a `q` never matches across two of them), at most SEARCH_CHARS characters."""
+    return " | ".join(normalize_title(t) for t in texts if t)[:SEARCH_CHARS]
+
+
 def tool_message(text: str) -> str:
     """ffmpeg's or ffprobe's message without the memory addresses of its log prefixes, every other
     word kept: "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55b0d4722180] moov atom not found" ->

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..text import normalize_title
+from ..text import SEARCH_CHARS, search_form
 from .base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class TitleMixin:
     candidates: Mapped[list | None] = mapped_column(JSON)
     cast: Mapped[list | None] = mapped_column(JSON)
     guess_key: Mapped[str | None] = mapped_column(String(600), index=True)
-    search_text: Mapped[str | None] = mapped_column(String(1100))
+    search_text: Mapped[str | None] = mapped_column(String(SEARCH_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -115,7 +115,8 @@ class Season(NumberedMixin, Base):
 
 
 class Episode(NumberedMixin, Base):
-    """Episode `number` of a season; its files (versions, or one file holding several episodes)."""
+    """Episode `number` of a season; its files (versions, or one file holding several episodes).
+    `search_text` is its title in `text.search_form`, for `GET /api/search`."""
 
     __tablename__ = "episodes"
     __table_args__ = (UniqueConstraint("season_id", "number", name="uq_episodes_season_number"),)
@@ -123,6 +124,7 @@ class Episode(NumberedMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     air_date: Mapped[str | None] = mapped_column(String(10))  # as TMDB gives it (YYYY-MM-DD)
     season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"), index=True)
+    search_text: Mapped[str | None] = mapped_column(String(SEARCH_CHARS))
 
     season: Mapped[Season] = relationship(back_populates="episodes")
     files: Mapped[list[MediaFile]] = relationship(secondary=episode_files, back_populates="episodes",
@@ -130,9 +132,13 @@ class Episode(NumberedMixin, Base):
 
 
 def _set_search_text(_mapper, _connection, row: Movie | Show) -> None:
-    row.search_text = " | ".join(normalize_title(t) for t in (row.title, row.original_title) if t)
+    row.search_text = search_form(row.title, row.original_title)
 
 
-for _model in (Movie, Show):
-    event.listen(_model, "before_insert", _set_search_text)
-    event.listen(_model, "before_update", _set_search_text)
+def _set_episode_search_text(_mapper, _connection, row: Episode) -> None:
+    row.search_text = search_form(row.title)
+
+
+for _model, _setter in ((Movie, _set_search_text), (Show, _set_search_text), (Episode, _set_episode_search_text)):
+    event.listen(_model, "before_insert", _setter)
+    event.listen(_model, "before_update", _setter)

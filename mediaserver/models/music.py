@@ -5,6 +5,9 @@ its artists are `track_artists` rows in credit order (`position` 0, 1, ...), so 
 An album is one per (album artist, title key); a compilation's album artist is "Various Artists".
 `name_key`/`title_key` are the names compared: NFKC, casefolded, white space collapsed (`name_key`),
 so "ABBA" and "abba" are one artist. Artists and albums with no track left are pruned by the scan.
+`search_text` (artists, albums, tracks) is the name or title in `text.search_form` (no case, accents,
+punctuation or leading article), kept up to date on every write: what `q` and `GET /api/search` match,
+and what the lists sort names by ("The Beatles" under B, as Plex and Jellyfin sort).
 """
 from __future__ import annotations
 
@@ -12,9 +15,10 @@ import unicodedata
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..text import SEARCH_CHARS, search_form
 from .base import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -39,6 +43,7 @@ class Artist(Base):
     name_key: Mapped[str] = mapped_column(String(KEY_CHARS), unique=True)
     sort_name: Mapped[str] = mapped_column(String(512))
     musicbrainz_id: Mapped[str | None] = mapped_column(String(36))
+    search_text: Mapped[str | None] = mapped_column(String(SEARCH_CHARS))
 
 
 class Album(Base):
@@ -57,6 +62,7 @@ class Album(Base):
     is_compilation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     musicbrainz_id: Mapped[str | None] = mapped_column(String(36))
     cover_image: Mapped[str | None] = mapped_column(String(256))
+    search_text: Mapped[str | None] = mapped_column(String(SEARCH_CHARS))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     album_artist: Mapped[Artist] = relationship()
@@ -99,6 +105,7 @@ class Track(Base):
     musicbrainz_track_id: Mapped[str | None] = mapped_column(String(36))
     musicbrainz_album_id: Mapped[str | None] = mapped_column(String(36))
     is_audiobook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    search_text: Mapped[str | None] = mapped_column(String(SEARCH_CHARS))
 
     album: Mapped[Album] = relationship(back_populates="tracks")
     media_file: Mapped[MediaFile] = relationship(back_populates="track")
@@ -109,3 +116,17 @@ class Track(Base):
     def artists(self) -> list[Artist]:
         """The credited artists in credit order."""
         return [credit.artist for credit in self.credits]
+
+
+def _set_name_search_text(_mapper, _connection, row: Artist) -> None:
+    row.search_text = search_form(row.name)
+
+
+def _set_title_search_text(_mapper, _connection, row: Album | Track) -> None:
+    row.search_text = search_form(row.title)
+
+
+for _model, _setter in ((Artist, _set_name_search_text), (Album, _set_title_search_text),
+                        (Track, _set_title_search_text)):
+    event.listen(_model, "before_insert", _setter)
+    event.listen(_model, "before_update", _setter)

@@ -1,5 +1,5 @@
-"""Query parameters shared by the list routes: whole numbers in a range, pages, sorting; a bad value is
-a 400 JSON error naming the parameter (errors.py)."""
+"""What the JSON routes share: query parameters (whole numbers in a range, pages, sorting; a bad value is
+a 400 JSON error naming the parameter: errors.py) and rows by id (a 404 JSON error when unknown)."""
 from __future__ import annotations
 
 from flask import abort, request
@@ -46,3 +46,11 @@ def ordering(columns: dict, default: str, tiebreak) -> tuple:
         abort(400, f"order must be asc or desc, got {order!r}")
     column = columns[sort]
     return (column.desc() if order == "desc" else column.asc()).nulls_last(), tiebreak
+
+
+def get_or_404(model, row_id: int):
+    """The `model` row of primary key `row_id`; 404 JSON ("movie 7 doesn't exist") when there is none."""
+    row = get_db().get(model, row_id)
+    if row is None:
+        abort(404, f"{model.__name__.lower()} {row_id} doesn't exist")
+    return row

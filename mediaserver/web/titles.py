@@ -19,7 +19,7 @@ from ..text import normalize_title
 from .auth import admin_required, login_required
 from .errors import error_response
 from .files import get_media_or_404
-from .pagination import int_arg, ordering, paginate
+from .pagination import get_or_404, int_arg, ordering, paginate
 
 bp = Blueprint("titles", __name__)
 
@@ -117,14 +117,14 @@ def api_titles(kind: str):
 @login_required
 def api_movie(movie_id: int):
     """One movie with its cast and match candidates; 404 when unknown."""
-    return movie_json(_get_or_404(Movie, movie_id), detail=True)
+    return movie_json(get_or_404(Movie, movie_id), detail=True)
 
 
 @bp.get("/api/library/shows/<int:show_id>")
 @login_required
 def api_show(show_id: int):
     """One show with its seasons, episodes, cast and match candidates; 404 when unknown."""
-    return show_json(_get_or_404(Show, show_id), detail=True)
+    return show_json(get_or_404(Show, show_id), detail=True)
 
 
 @bp.get("/api/tmdb/search")
@@ -154,7 +154,7 @@ def api_tmdb_search():
 def api_fix_match(kind: str, row_id: int):
     """Admin: `{"tmdb_id": N}` makes this movie or show that TMDB title (kept across rescans)."""
     model = {"movies": Movie, "shows": Show}.get(kind) or abort(404, f"no such collection {kind!r}")
-    row = _get_or_404(model, row_id)
+    row = get_or_404(model, row_id)
     body = request.get_json(silent=True)
     tmdb_id = body.get("tmdb_id") if isinstance(body, dict) else None  # a list or a number: no tmdb_id
     # TMDB ids fit the 32-bit tmdb_id column; a larger one is no TMDB title (and would overflow it)
@@ -224,14 +224,14 @@ def _grid(tab: str):
 @bp.get("/movies/<int:movie_id>")
 @login_required
 def movie_page(movie_id: int):
-    movie = _get_or_404(Movie, movie_id)
+    movie = get_or_404(Movie, movie_id)
     return render_template("movie.html", movie=movie, info=movie_json(movie, detail=True), tmdb_on=_tmdb_on())
 
 
 @bp.get("/shows/<int:show_id>")
 @login_required
 def show_page(show_id: int):
-    show = _get_or_404(Show, show_id)
+    show = get_or_404(Show, show_id)
     return render_template("show.html", show=show, info=show_json(show, detail=True),
                            season_number=request.args.get("season", type=int), tmdb_on=_tmdb_on())
 
@@ -239,16 +239,9 @@ def show_page(show_id: int):
 @bp.get("/episodes/<int:episode_id>")
 @login_required
 def episode_page(episode_id: int):
-    episode = _get_or_404(Episode, episode_id)
+    episode = get_or_404(Episode, episode_id)
     return render_template("episode.html", episode=episode, show=episode.season.show,
                            info=episode_json(episode, episode.season.number))
-
-
-def _get_or_404(model, row_id: int):
-    row = get_db().get(model, row_id)
-    if row is None:
-        abort(404, f"{model.__name__.lower()} {row_id} doesn't exist")
-    return row
 
 
 def init_app(app: Flask) -> None:

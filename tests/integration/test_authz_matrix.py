@@ -78,6 +78,13 @@ EXPECTED = {
     ("/account/sessions/<int:session_id>/end", "POST"): (USERS, lambda w, p: ("/account/sessions/999999/end", {})),
     ("/account/logout-everywhere", "POST"): (USERS, lambda w, p: ("/account/logout-everywhere", {})),
     ("/api/library/media-files", "GET"): (USERS, lambda w, p: ("/api/library/media-files", {})),
+    # music: the world has none, so an unknown id's 404 shows the route got past authorization
+    ("/api/library/artists", "GET"): (USERS, lambda w, p: ("/api/library/artists", {})),
+    ("/api/library/artists/<int:artist_id>", "GET"): (USERS, lambda w, p: ("/api/library/artists/999999", {})),
+    ("/api/library/albums", "GET"): (USERS, lambda w, p: ("/api/library/albums", {})),
+    ("/api/library/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/api/library/albums/999999", {})),
+    ("/api/library/tracks", "GET"): (USERS, lambda w, p: ("/api/library/tracks", {})),
+    ("/api/search", "GET"): (USERS, lambda w, p: ("/api/search?q=friday", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
                                                                          {})),

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -116,3 +116,21 @@ def test_downgrade_to_base_with_rows_in_the_tables(url):
     downgrade_step_by_step(cfg, url)
     command.upgrade(cfg, "head")
     assert differences(url) == []
+
+
+def test_the_search_migration_fills_search_text_for_existing_rows(url):
+    """0008 adds `search_text` to episodes, artists, albums and tracks and fills it for the rows already
+    there (the models keep it up to date afterwards, so a missed backfill would hide them from search)."""
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0007")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO shows (id, title, match_status, created_at) VALUES (1, 'S', 'off', '2026-01-01')"))
+        conn.execute(text("INSERT INTO seasons (id, show_id, number) VALUES (1, 1, 1)"))
+        conn.execute(text("INSERT INTO episodes (id, season_id, number, title) VALUES (1, 1, 1, 'Le Café Noir')"))
+        conn.execute(text("INSERT INTO artists (id, name, name_key, sort_name) VALUES (1, 'Björk', 'björk', 'Björk')"))
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT search_text FROM episodes")).scalar() == "cafe noir"
+        assert conn.execute(text("SELECT search_text FROM artists")).scalar() == "bjork"
+    engine.dispose()
