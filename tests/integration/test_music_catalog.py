@@ -2,15 +2,18 @@
 with mutagen, an embedded and a folder cover), rescans, moves and removals, and every file of
 ../shared/music-tags."""
 import os
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
 from mediaserver import create_app
+from mediaserver.accounts import create_user
 from mediaserver.db import get_db
 from mediaserver.models import Album, Artist, MediaFile, Track
 from mediaserver.scanner import tagreader
-from tests.helpers import MUSIC_TAGS, app_config, media_id
+from mediaserver.text import normalize_title
+from tests.helpers import MUSIC_TAGS, PASSWORD, app_config, media_id
 from tests.music_library import library, music_app  # noqa: F401
 
 def last_line(result):
@@ -136,6 +139,32 @@ def test_every_file_of_music_tags_is_catalogued_or_failed_with_a_reason(tmp_path
                     s.type == "video" and not s.attached_pic for s in media.streams):
                 assert media.track is not None and media.track.title, media.path
         assert any(m.track is not None and m.track.is_audiobook for m in rows)  # the .m4b files
+        create_user("alice", PASSWORD)
+    walk_the_music_api(app)
+
+
+def walk_the_music_api(app) -> None:
+    """Every list, every album and artist, and a search for a word of every track's title answer 200
+    with JSON (odd tag encodings, control characters and huge values break none of them)."""
+    client = app.test_client()
+    assert client.post("/api/auth/login", json={"username": "alice", "password": PASSWORD}).status_code == 200
+
+    def get(url):
+        response = client.get(url)
+        assert response.status_code == 200 and response.is_json, (url, response.status_code, response.data[:300])
+        return response.json
+
+    lists = {kind: get(f"/api/library/{kind}?per_page=500")["items"] for kind in ("artists", "albums", "tracks")}
+    assert len(lists["tracks"]) >= 60 and all(t["title"] and t["album"] for t in lists["tracks"])
+    for album in lists["albums"]:
+        assert [t["album_id"] for t in get(f"/api/library/albums/{album['id']}")["tracks"]] == \
+            [album["id"]] * album["track_count"]
+    for artist in lists["artists"]:
+        get(f"/api/library/artists/{artist['id']}")
+    for track in lists["tracks"]:
+        word = next((w for w in normalize_title(track["title"]).split() if len(w) > 2), None)
+        if word:
+            assert track["id"] in [t["id"] for t in get(f"/api/search?q={quote(word)}&limit=100")["tracks"]], word
 
 
 def test_a_track_that_cannot_be_written_costs_that_track_only(music_app, monkeypatch):
