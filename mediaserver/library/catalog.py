@@ -112,6 +112,7 @@ class Cataloguer:
         self.session, self.breaker, self.summary = session, Breaker(client), CatalogSummary()
         self.images_dir = images_dir
         self.seen: set[int] = set()
+        self.album_places: set[tuple[str, str]] = set()  # music.album_place of each track made
         self.last_commit = time.monotonic()
 
     def add(self, media_id: int, info=None) -> None:
@@ -160,6 +161,7 @@ class Cataloguer:
             self.summary.errors.append(f"{media.path}: music: {exc}")
             return
         self.summary.tracks += 1
+        self.album_places.add(music.album_place(media))
         self.commit(force=False)
 
     def commit(self, force: bool = True) -> None:

@@ -10,9 +10,11 @@ the artists (one row per name key: `models.name_key`) and the album, and writes 
 Rules, kept simple:
 - the album artist is the first album artist of the tags, else "Various Artists" for a compilation, else
   the track's first artist, else "Unknown Artist"; the album is (that artist, `tags.album_key`'s title key);
-- a compilation is decided per file from its compilation flag (iTunes `cpil`/`TCMP`, Vorbis
-  `COMPILATION`); the folder rule (`tags.folder_is_compilation`, different artists on one album with no
-  album artist) is not applied, since it needs the folder's other files and would move tracks already filed;
+- a compilation is a file's compilation flag (iTunes `cpil`/`TCMP`, Vorbis `COMPILATION`), or, after
+  the scan, one album title in one album folder whose tracks have no album artist of their own and
+  first artists that are `tags.is_various` (`regroup_albums`: they move under "Various Artists", and
+  the tracks of an artist's album with a guest track under that artist, so an album tagged without
+  album artists is one album, not one album per artist);
 - the cover is the embedded front cover, else the folder's `cover.*`/`folder.*`/`front.*`; it is written
   into the image cache (`images.save_cover`, named by its content hash) only while the album has none,
   so the tracks of one album share one file;
@@ -23,9 +25,10 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+from collections import Counter
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import images
 from ..models import Album, Artist, MediaFile, Track, TrackArtist, name_key
@@ -33,6 +36,7 @@ from ..scanner import tagreader
 from ..scanner import tags as tagcore
 
 log = logging.getLogger("mediaserver.music")
+GROUP_LOAD = 500  # tracks loaded per query by regroup_albums (SQLite's bound parameters stay far below its limit)
 #: MIME types of folder cover pictures, by extension (`tagreader.folder_cover` finds only these).
 _FOLDER_COVER_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
                        ".gif": "image/gif"}
@@ -162,6 +166,62 @@ def _cover(raw, folder: str, images_dir: str) -> str | None:
     if len(data) > tagreader.MAX_PICTURE_BYTES:
         return None
     return images.save_cover(data, _FOLDER_COVER_TYPES.get(os.path.splitext(path)[1].lower(), ""), images_dir)
+
+
+def album_place(media: MediaFile) -> tuple[str, str]:
+    """(library root, album folder) of a music file: what `regroup_albums` takes."""
+    return media.root, tagcore.album_folder(posixpath.dirname(media.path))
+
+
+def _album_groups(session: Session, folders: set[tuple[str, str]]) -> list[list[Track]]:
+    """The tracks of each album title in each (root, album folder) of `folders`, with their albums,
+    credits and files loaded: one query for the places' track ids, then loads of GROUP_LOAD ids."""
+    if not folders:
+        return []
+    ids = [track_id for track_id, root, path in session.execute(
+        select(Track.id, MediaFile.root, MediaFile.path).join(Track.media_file)
+        .where(MediaFile.root.in_({root for root, _ in folders})))
+        if (root, tagcore.album_folder(posixpath.dirname(path))) in folders]
+    groups: dict[tuple[str, str, str], list[Track]] = {}
+    for start in range(0, len(ids), GROUP_LOAD):
+        for track in session.scalars(select(Track).where(Track.id.in_(ids[start:start + GROUP_LOAD])).options(
+                selectinload(Track.media_file), selectinload(Track.album),
+                selectinload(Track.credits).selectinload(TrackArtist.artist))):
+            if track.credits:
+                place = album_place(track.media_file)
+                groups.setdefault((*place, track.album.title_key), []).append(track)
+    return [groups[key] for key in sorted(groups)]
+
+
+def regroup_albums(session: Session, folders: set[tuple[str, str]]) -> int:
+    """Make one album of each album title in each (library root, album folder: `tags.album_folder`) of
+    `folders`, for the tracks with no album artist of their own (their album's artist is their first
+    artist, the per-file fallback): under "Various Artists" when their first artists (with the tracks
+    already under it there) are `tags.is_various`, else under the artist of most of them (so a guest
+    track, "A feat. B", stays on A's album). Cover and year are kept. Flushes; returns the tracks moved.
+    The albums left empty go with `prune`."""
+    moved = 0
+    for tracks in _album_groups(session, folders):
+        own = [t for t in tracks if not t.album.is_compilation and t.album.album_artist_id == t.credits[0].artist_id]
+        if not own:
+            continue
+        counted = [t.credits[0].artist for t in tracks if t in own or t.album.is_compilation]
+        if tagcore.is_various([a.name for a in counted]):
+            artist = _artist(session, tagcore.VARIOUS_ARTISTS, None)
+        else:
+            artist = Counter(a for a in counted).most_common(1)[0][0]
+        strays = [t for t in own if t.album.album_artist_id != artist.id]
+        if not strays:
+            continue
+        key = tagcore.AlbumKey(artist.name, strays[0].album.title, (artist.name_key, strays[0].album.title_key))
+        target = _album(session, artist, key, tagcore.TrackTags(year=strays[0].album.year))
+        for track in strays:
+            target.cover_image = target.cover_image or track.album.cover_image
+            target.year = target.year or track.album.year
+            track.album = target
+            moved += 1
+    session.flush()
+    return moved
 
 
 def prune(session: Session) -> int:

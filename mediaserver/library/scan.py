@@ -103,6 +103,7 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
     if client is not None and not result.catalog.errors:
         enrich.retry_unmatched(session, client)  # titles made while TMDB failed or had no key
     catalog.prune(session)  # after the catalog, so a renamed file keeps its fixed match
+    music.regroup_albums(session, cataloguer.album_places)  # once the folders' files are all known
     music.prune(session)
     for error in result.catalog.errors:
         tell(f"warning: {error}")

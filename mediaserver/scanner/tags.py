@@ -15,6 +15,7 @@ import math
 import posixpath
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, fields, replace
 from datetime import date as _date
 from typing import Any, Iterable, Mapping
@@ -294,10 +295,10 @@ def merge(tags: TrackTags, fallback: TrackTags) -> TrackTags:
 
 def folder_is_compilation(tracks: Iterable[TrackTags]) -> bool:
     """Whether the tracks of one folder are a compilation: one of them has the compilation flag, or the
-    tracks without an album artist all name one album and at least two different (first) artists.
+    tracks without an album artist all name one album and their first artists are `is_various`.
     A folder of singles from different albums is not a compilation."""
     albums: set[str] = set()
-    artists: set[str] = set()
+    artists: list[str] = []
     for track in tracks:
         if track.compilation:
             return True
@@ -305,8 +306,26 @@ def folder_is_compilation(tracks: Iterable[TrackTags]) -> bool:
             continue
         albums.add(_fold(track.album or ""))
         if track.artists:
-            artists.add(_fold(track.artists[0]))
-    return len(albums) == 1 and "" not in albums and len(artists) >= 2
+            artists.append(track.artists[0])
+    return len(albums) == 1 and "" not in albums and is_various(artists)
+
+
+def is_various(first_artists: Iterable[str]) -> bool:
+    """Whether the first artists of one album's tracks (files with no album artist tag) make it a
+    compilation: at least two different names (casefolded) and none on more than half of the tracks,
+    so an artist's album with a guest track ("A", "A feat. B", "A") stays the artist's. Taggers such as
+    Picard write an album artist; this is the fallback for files without one."""
+    counts = Counter(_fold(a) for a in first_artists if a)
+    return len(counts) >= 2 and max(counts.values()) * 2 <= sum(counts.values())
+
+
+def album_folder(folder: Any) -> str:
+    """The album's folder of a file's folder (paths inside the library, `/` separators): a `Disc N`/
+    `CD N` folder counts as its parent's, so the discs of one album share it."""
+    parts = [p for p in (_as_str(folder) or "").replace("\\", "/").split("/") if p and p != "."]
+    if parts and _DISC_FOLDER.match(parts[-1].strip()):
+        parts = parts[:-1]
+    return "/".join(parts)
 
 
 def album_key(tags: TrackTags, folder: Any, *, compilation: bool = False) -> AlbumKey:
@@ -327,11 +346,8 @@ def album_key(tags: TrackTags, folder: Any, *, compilation: bool = False) -> Alb
     artist = clean_text(artist) or UNKNOWN_ARTIST
     if tags.album:
         return AlbumKey(artist, tags.album, (_fold(artist), _fold(tags.album)))
-    parts = [p for p in (_as_str(folder) or "").replace("\\", "/").split("/") if p and p != "."]
-    if parts and _DISC_FOLDER.match(parts[-1].strip()):
-        parts = parts[:-1]
-    place = "/".join(parts)
-    return AlbumKey(artist, clean_text(parts[-1] if parts else None) or "Unknown Album",
+    place = album_folder(folder)
+    return AlbumKey(artist, clean_text(place.rsplit("/", 1)[-1]) or "Unknown Album",
                     (_fold(artist), "\x00folder:" + _fold(place[:_MAX_RAW])))
 
 

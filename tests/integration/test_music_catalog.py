@@ -5,6 +5,7 @@ import os
 from urllib.parse import quote
 
 import pytest
+from mutagen.flac import FLAC
 from sqlalchemy import select
 
 from mediaserver import create_app
@@ -14,7 +15,7 @@ from mediaserver.models import Album, Artist, MediaFile, Track
 from mediaserver.scanner import tagreader
 from mediaserver.text import normalize_title
 from tests.helpers import MUSIC_TAGS, PASSWORD, app_config, media_id
-from tests.music_library import library, music_app  # noqa: F401
+from tests.music_library import library, music_app, tag_vorbis, tone  # noqa: F401
 
 def last_line(result):
     return result.output.strip().splitlines()[-1]
@@ -199,3 +200,30 @@ def test_tags_that_cannot_be_read_leave_the_file_placed_by_its_folders(music_app
     assert (dawn["title"], dawn["album"], dawn["album_artist"], dawn["disc"], dawn["number"]) == \
         ("Dawn", "Night Album", "Solar Band", 1, 1)
     assert "tags unreadable: struct.error: crafted" in caplog.text
+
+
+def test_an_album_folder_of_many_artists_without_album_artist_tags_is_one_compilation(tmp_path, redis_db):
+    root = tmp_path / "library"
+    trip, solo = root / "Road Trip", root / "Cee" / "Solo"
+    for number, artist in ((1, "Ann"), (2, "Ben")):
+        tag_vorbis(FLAC(tone(trip / f"0{number} Song.flac", 400 + number)), title=f"Song {number}", artist=artist,
+                   album="Road Trip", tracknumber=str(number))
+    for number, artist in ((1, "Cee"), (2, "Cee feat. Dee"), (3, "Cee")):
+        tag_vorbis(FLAC(tone(solo / f"0{number} Take.flac", 500 + number)), title=f"Take {number}", artist=artist,
+                   album="Solo", tracknumber=str(number))
+    app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(root)]))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["scan"]).exit_code == 0
+    first = track(app, "Road Trip/01 Song.flac")
+    assert (first["album"], first["album_artist"], first["compilation"]) == ("Road Trip", "Various Artists", True)
+    assert track(app, "Road Trip/02 Song.flac")["id"] != first["id"]
+    assert {track(app, f"Road Trip/0{n} Song.flac")["album"] for n in (1, 2)} == {"Road Trip"}
+    for number in (1, 2, 3):  # an artist's album with a guest track stays the artist's
+        assert track(app, f"Cee/Solo/0{number} Take.flac")["album_artist"] == "Cee"
+    with app.app_context():
+        albums = sorted((a.title, a.album_artist.name) for a in get_db().scalars(select(Album)))
+    assert albums == [("Road Trip", "Various Artists"), ("Solo", "Cee")]  # the per-artist albums pruned
+    tag_vorbis(FLAC(tone(trip / "03 Song.flac", 403)), title="Song 3", artist="Eve", album="Road Trip", tracknumber="3")
+    assert runner.invoke(args=["scan"]).exit_code == 0
+    assert track(app, "Road Trip/03 Song.flac")["album_artist"] == "Various Artists"
+    assert names(app, Artist, Artist.name) == ["Ann", "Ben", "Cee", "Cee feat. Dee", "Eve", "Various Artists"]

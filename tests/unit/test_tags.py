@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from mediaserver.scanner import tags
 from mediaserver.scanner.tags import (
-    MAX_TEXT, MAX_VALUES, TrackTags, album_key, folder_is_compilation, from_path, from_raw, merge,
-    parse_date, parse_gain, parse_number_pair, parse_peak, split_artists,
+    MAX_TEXT, MAX_VALUES, TrackTags, album_folder, album_key, folder_is_compilation, from_path, from_raw, is_various,
+    merge, parse_date, parse_gain, parse_number_pair, parse_peak, split_artists,
 )
 
 
@@ -136,7 +136,7 @@ def test_a_missing_album_artist_falls_back_to_the_track_artist():
 def test_compilations_go_under_various_artists():
     flagged = from_raw({"album": ["Now 42"], "artist": ["One"], "compilation": ["1"]})
     assert album_key(flagged, "Now 42").album_artist == "Various Artists"
-    folder = [from_raw({"album": ["Hits"], "artist": [name]}) for name in ("One", "Two", "One")]
+    folder = [from_raw({"album": ["Hits"], "artist": [name]}) for name in ("One", "Two", "one", "Three")]
     assert folder_is_compilation(folder)
     keys = {album_key(t, "Hits", compilation=True) for t in folder}
     assert len(keys) == 1 and next(iter(keys)).album_artist == "Various Artists"
@@ -152,6 +152,20 @@ def test_what_is_not_a_compilation():
     assert not folder_is_compilation(singles)
     assert not folder_is_compilation(with_album_artist)
     assert not folder_is_compilation([])
+    # an artist's album with a guest track: the artist has most of the tracks
+    guest = [from_raw({"album": ["A"], "artist": [n]}) for n in ("X", "X feat. Y", "X")]
+    assert not folder_is_compilation(guest)
+
+
+def test_various_means_two_names_and_none_on_more_than_half_of_the_tracks():
+    assert is_various(["A", "B"]) and is_various(["A", "b", "a", "C"]) and is_various(["A", "B", "a", "b"])
+    assert not is_various(["A", "A", "B"]) and not is_various(["A", "a"]) and not is_various([])
+    assert not is_various(["A", "", ""])  # unknown artists count for nobody
+
+
+def test_the_album_folder_of_a_disc_folder_is_its_parent():
+    assert album_folder("Pink Floyd/The Wall/CD2") == album_folder("Pink Floyd/The Wall/Disc 1") == "Pink Floyd/The Wall"
+    assert album_folder("Mixes/Summer") == "Mixes/Summer" and album_folder("") == album_folder(".") == ""
 
 
 def test_tracks_without_an_album_group_by_folder():
