@@ -7,7 +7,8 @@ table and relationships named by string resolve:
 - `users`: `User`, `UserSession` (sign-ins), `PlaybackPosition` (resume points);
 - `media`: `MediaFile`, `Stream`, `Subtitle` (the files as ffprobe saw them);
 - `catalog`: `Movie`, `Show`, `Season`, `Episode`, `Genre` (what the files are);
-- `music`: `Artist`, `Album`, `Track`, `TrackArtist` (audio files as music, from their tags);
+- `music`: `Artist`, `Album`, `Track`, `TrackArtist` (audio files as music, from their tags), `Playlist`,
+  `PlaylistItem` (a user's own);
 - `transcode`: `TranscodeJob`;
 - `admin`: `Setting`, `ScanRun`;
 - `party`: `WatchSession`, `Participant`.
@@ -18,7 +19,7 @@ from .admin import ScanRun, Setting
 from .base import Base, UTCDateTime, as_utc, utcnow
 from .catalog import Episode, Genre, Movie, Season, Show, TitleMixin, episode_files, movie_genres, show_genres
 from .media import MediaFile, Stream, Subtitle
-from .music import Album, Artist, Track, TrackArtist, name_key
+from .music import Album, Artist, Playlist, PlaylistItem, Track, TrackArtist, name_key
 from .party import Participant, WatchSession
 from .transcode import TranscodeJob
 from .users import PlaybackPosition, User, UserSession
@@ -26,6 +27,6 @@ from .users import PlaybackPosition, User, UserSession
 __all__ = [
     "Base", "UTCDateTime", "as_utc", "utcnow", "User", "UserSession", "PlaybackPosition", "MediaFile", "Stream", "Subtitle",
     "Movie", "Show", "Season", "Episode", "Genre", "TitleMixin", "movie_genres", "show_genres", "episode_files",
-    "Artist", "Album", "Track", "TrackArtist", "name_key",
+    "Artist", "Album", "Track", "TrackArtist", "Playlist", "PlaylistItem", "name_key",
     "TranscodeJob", "Setting", "ScanRun", "WatchSession", "Participant",
 ]

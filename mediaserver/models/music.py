@@ -130,3 +130,32 @@ for _model, _setter in ((Artist, _set_name_search_text), (Album, _set_title_sear
                         (Track, _set_title_search_text)):
     event.listen(_model, "before_insert", _setter)
     event.listen(_model, "before_update", _setter)
+
+
+class Playlist(Base):
+    """A user's own playlist (issue 14): a name and tracks in order (`items`, `position` 0, 1, ...);
+    deleted with the user. `updated_at` moves on every change of its name or tracks."""
+
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[PlaylistItem]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                     order_by="PlaylistItem.position")
+
+
+class PlaylistItem(Base):
+    """One entry of a playlist (a track may be in it several times); gone with its track or playlist."""
+
+    __tablename__ = "playlist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+    track: Mapped[Track] = relationship()

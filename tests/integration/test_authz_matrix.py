@@ -85,6 +85,18 @@ EXPECTED = {
     ("/api/library/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/api/library/albums/999999", {})),
     ("/api/library/tracks", "GET"): (USERS, lambda w, p: ("/api/library/tracks", {})),
     ("/api/search", "GET"): (USERS, lambda w, p: ("/api/search?q=friday", {})),
+    # playlists: a user's own; an unknown one (as another user's) is a 404, a nameless one a 400
+    ("/api/playlists", "GET"): (USERS, lambda w, p: ("/api/playlists", {})),
+    ("/api/playlists", "POST"): (USERS, lambda w, p: ("/api/playlists", {"json": {"name": ""}})),
+    ("/api/playlists/<int:playlist_id>", "GET"): (USERS, lambda w, p: ("/api/playlists/999999", {})),
+    ("/api/playlists/<int:playlist_id>", "PATCH"): (USERS, lambda w, p: ("/api/playlists/999999", {"json": {}})),
+    ("/api/playlists/<int:playlist_id>", "DELETE"): (USERS, lambda w, p: ("/api/playlists/999999", {})),
+    ("/api/playlists/<int:playlist_id>/items", "POST"): (
+        USERS, lambda w, p: ("/api/playlists/999999/items", {"json": {"track_ids": []}})),
+    ("/api/playlists/<int:playlist_id>/items/<int:item_id>", "PATCH"): (
+        USERS, lambda w, p: ("/api/playlists/999999/items/1", {"json": {"index": 0}})),
+    ("/api/playlists/<int:playlist_id>/items/<int:item_id>", "DELETE"): (
+        USERS, lambda w, p: ("/api/playlists/999999/items/1", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
                                                                          {})),
