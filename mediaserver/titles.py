@@ -12,7 +12,11 @@ def title_from_path(path: str) -> str:
 
 def title_of(media) -> str:
     """A media file's display title: its movie's ("Title (1999)"), "Show S01E02 Title" for an episode,
-    else from the file name."""
+    "Artist, Artist – Title" for a music track, else from the file name."""
+    track = getattr(media, "track", None)
+    if track is not None:
+        artists = ", ".join(a.name for a in track.artists)
+        return f"{artists} – {track.title}" if artists else track.title
     if media.movie is not None:
         return media.movie.title + (f" ({media.movie.year})" if media.movie.year else "")
     if media.episodes:

@@ -15,7 +15,7 @@ from ..db import fits_id
 from ..exceptions import MediaServerError, TokenError
 from ..models import MediaFile, Participant, User, WatchSession, utcnow
 from ..titles import title_of
-from . import state, store
+from . import queue, state, store
 from .model import HOST, QueueItem
 
 #: Invite codes: 10 characters from an alphabet without look-alikes (0/O, 1/l/I): about 50 bits,
@@ -52,15 +52,21 @@ def queue_item(db: Session, media_file_id: object) -> QueueItem:
     return QueueItem(0, media.id, title_of(media)[:MAX_TITLE_CHARS], media.duration_ms)
 
 
-def create(db: Session, redis: Redis, host: User, media_file_id: object) -> WatchSession:
-    """A new party hosted by `host` on a media file, paused at 0. Raises PartyError."""
+def create(db: Session, redis: Redis, host: User, media_file_id: object, queued: object = ()) -> WatchSession:
+    """A new party hosted by `host` on a media file, paused at 0, with the media files `queued` (a
+    list of ids: an album's or a playlist's next tracks) in its queue, at most `queue.MAX_QUEUE`.
+    Raises PartyError (nothing made)."""
     item = queue_item(db, media_file_id)
+    if not isinstance(queued, (list, tuple)) or len(queued) > queue.MAX_QUEUE:
+        raise PartyError("invalid", f"queue must be a list of at most {queue.MAX_QUEUE} media file ids")
+    items = [queue_item(db, media_id) for media_id in queued]
     row = WatchSession(code="".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
                        host_user_id=host.id, media_file_id=item.media_file_id)
     db.add(row)
     db.flush()
     db.add(Participant(session_id=row.id, user_id=host.id, display_name=host.username, role=HOST))
     party = state.new_party(row.id, row.code, f"u{host.id}", host.username, item, store.now_ms())
+    party.queue = [QueueItem(party.take_id(), i.media_file_id, i.title, i.duration_ms) for i in items]
     store.save(redis, db, party)  # commits the rows too
     return row
 

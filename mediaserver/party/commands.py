@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Union
 
-from .model import COHOST, CONTROL_MODES, GUEST, HOST, Rejected
+from .model import COHOST, CONTROL_MODES, GUEST, HOST, QUEUE_MODES, Rejected
 
 #: The most an event's data may weigh, in characters of compact JSON: the largest real one, a chat
 #: line of MAX_CHAT_CHARS, is about 530 (issue 13: "a size limit per event, a few KB").
@@ -102,6 +102,21 @@ class Skip(_NoData):
 
 
 @dataclass(frozen=True)
+class SetQueueMode:
+    """`set_queue_mode {mode}`: `once` (a played title leaves the queue) or `circulate` (it goes back
+    to the end)."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """`nudge {item_id}`: that queued item plays next (it moves to the queue's front)."""
+
+    item_id: int
+
+
+@dataclass(frozen=True)
 class QueueAdd:
     """`queue_add {media_file_id}`; `title` and `duration_ms` (ms) come from the catalog (the service
     fills them in before `state.apply`)."""
@@ -173,8 +188,8 @@ class Decide:
     approve: bool
 
 
-Command = Union[Play, Pause, Seek, Buffering, Ready, SetControl, SetRole, Skip, QueueAdd, QueueRemove, QueueMove,
-                RequestChange, Decide, Message]
+Command = Union[Play, Pause, Seek, Buffering, Ready, SetControl, SetRole, Skip, SetQueueMode, Nudge, QueueAdd,
+                QueueRemove, QueueMove, RequestChange, Decide, Message]
 TIMELINE = (Play, Pause, Seek)
 
 
@@ -271,6 +286,12 @@ def parse(event: str, data: object) -> Command:
         if data.get("mode") not in CONTROL_MODES:
             raise Rejected("invalid", f"mode must be one of {', '.join(CONTROL_MODES)}")
         return SetControl(data["mode"])
+    if event == "set_queue_mode":
+        if data.get("mode") not in QUEUE_MODES:
+            raise Rejected("invalid", f"mode must be one of {', '.join(QUEUE_MODES)}")
+        return SetQueueMode(data["mode"])
+    if event == "nudge":
+        return Nudge(_int(data, "item_id", "no such queue item"))
     if event == "set_role":
         if not isinstance(data.get("member_id"), str) or not MEMBER_ID.fullmatch(data["member_id"]):
             raise Rejected("invalid", "no such member")

@@ -16,6 +16,10 @@ HOST, COHOST, GUEST = "host", "cohost", "guest"
 #: `ready` while in step, `buffering` while stalled, `offline` while not connected.
 LOADING, READY, BUFFERING, OFFLINE = "loading", "ready", "buffering", "offline"
 CONTROL_MODES = ("host", "everyone")
+#: What the queue does with a title once it has played: `once` drops it; `circulate` puts it back at
+#: the queue's end (issue 14's listening parties: the queue goes round).
+ONCE, CIRCULATE = "once", "circulate"
+QUEUE_MODES = (ONCE, CIRCULATE)
 #: The most a party's whole state may weigh, in characters of JSON (`store.save` refuses more; issue
 #: 13). Every part is bounded (members: state.MAX_MEMBERS with 40-character names; the queue:
 #: queue.MAX_QUEUE titles of access.MAX_TITLE_CHARS; requests: queue.MAX_PENDING + DECIDED_KEPT; the
@@ -134,6 +138,7 @@ class Party:
     rate: float = 1.0
     rev: int = 0
     control_mode: str = "host"
+    queue_mode: str = ONCE
     members: dict[str, Member] = field(default_factory=dict)
     queue: list[QueueItem] = field(default_factory=list)
     requests: dict[int, Request] = field(default_factory=dict)

@@ -8,8 +8,8 @@ within REQUEST_TTL_MS expires (issue 13: the state stays bounded whatever guests
 """
 from __future__ import annotations
 
-from .commands import Decide, Message, QueueAdd, QueueChange, QueueMove, QueueRemove, RequestChange
-from .model import COHOST, HOST, Member, Outcome, Party, QueueItem, Rejected, Request
+from .commands import Decide, Message, Nudge, QueueAdd, QueueChange, QueueMove, QueueRemove, RequestChange, SetQueueMode
+from .model import CIRCULATE, COHOST, HOST, Member, Outcome, Party, QueueItem, Rejected, Request
 
 #: (events, window ms) per member. Requests: the issue's example (5 per minute); chat and reactions
 #: are looser so a conversation flows, tight enough that one member cannot flood the room.
@@ -25,10 +25,31 @@ REQUEST_TTL_MS = 5 * 60_000
 
 
 def view(party: Party) -> dict:
-    """The `queue` event's body: `{"items": [{id, media_file_id, title, duration_ms}], "requests": [pending]}`."""
+    """The `queue` event's body: `{"items": [{id, media_file_id, title, duration_ms}], "requests":
+    [pending], "mode": once|circulate}`."""
     return {"items": [{"id": i.id, "media_file_id": i.media_file_id, "title": i.title,
                        "duration_ms": i.duration_ms} for i in party.queue],
-            "requests": [r.to_json() for r in party.requests.values() if r.status == "pending"]}
+            "requests": [r.to_json() for r in party.requests.values() if r.status == "pending"],
+            "mode": party.queue_mode}
+
+
+def arrange(party: Party, command: SetQueueMode | Nudge) -> Outcome:
+    """`set_queue_mode` and `nudge`, for a member allowed to control (`state.apply` checks it): the mode
+    set (the `state` says it too), or the item moved to the queue's front. Raises Rejected."""
+    if isinstance(command, SetQueueMode):
+        party.queue_mode = command.mode
+        return Outcome(changed=True, emits=[("queue", view(party))])
+    _change(party, QueueMove(command.item_id, 0))
+    return Outcome(emits=[("queue", view(party))])
+
+
+def next_item(party: Party) -> QueueItem | None:
+    """Take the title to play next off the queue's front; in `circulate` mode the title playing now
+    first goes to the queue's end (room permitting: MAX_QUEUE), so the queue goes round and a lone title
+    plays again. None when there is nothing to play."""
+    if party.queue_mode == CIRCULATE and party.media_file_id is not None and len(party.queue) < MAX_QUEUE:
+        party.queue.append(QueueItem(party.take_id(), party.media_file_id, party.title, party.duration_ms))
+    return party.queue.pop(0) if party.queue else None
 
 
 def apply(party: Party, member: Member, command, now_ms: int) -> Outcome:

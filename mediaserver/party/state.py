@@ -19,7 +19,7 @@ Rules and where they come from (numbers are the issue's defaults unless said oth
 from __future__ import annotations
 
 from . import queue
-from .commands import TIMELINE, Buffering, Command, Pause, Play, Ready, SetControl, SetRole, Skip
+from .commands import TIMELINE, Buffering, Command, Nudge, Pause, Play, Ready, SetControl, SetQueueMode, SetRole, Skip
 from .model import BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING
 from .model import Barrier, Member, Outcome, Party, PartyTimings, QueueItem, Rejected
 
@@ -104,7 +104,9 @@ def apply(party: Party, member_id: str, command: Command, now_ms: int, max_rtt_m
     playing); Pause holds the room at the pauser's position when within RESYNC_TOLERANCE_MS of the
     room's, else at the room's; Seek moves the position (a playing room re-anchors ahead); a repeated
     timeline `event_id` is ignored. Buffering and Ready change the member's status and the room's
-    waits. SetControl and SetRole are the host's; Skip loads the next queued title (`load_title`);
+    waits. SetControl and SetRole are the host's; Skip loads the next queued title (`load_title`;
+    `queue.next_item`: in circulate mode the title ending goes back to the queue); SetQueueMode and
+    Nudge (the queue's mode, an item to play next) are for whoever may control;
     queue, request, decide, chat and react commands are `queue.apply`'s. `max_rtt_ms` is the largest
     RTT (ms) the members report. Returns an Outcome: a refused command comes back as
     `Outcome(rejected=..., code=...)` (codes stale, forbidden, rate_limited, invalid), never as an
@@ -130,12 +132,15 @@ def apply(party: Party, member_id: str, command: Command, now_ms: int, max_rtt_m
             return _set_control(party, member, command)
         if isinstance(command, SetRole):
             return _set_role(party, member, command, now_ms)
+        if isinstance(command, (Skip, SetQueueMode, Nudge)) and not can_control(party, member):
+            raise Rejected("forbidden", "only the host or a cohost can change what plays in host mode")
         if isinstance(command, Skip):
-            if not can_control(party, member):
-                raise Rejected("forbidden", "only the host or a cohost can change the title in host mode")
-            if not party.queue:
+            item = queue.next_item(party)
+            if item is None:
                 raise Rejected("invalid", "the queue is empty")
-            return load_title(party, party.queue.pop(0), now_ms, timings)
+            return load_title(party, item, now_ms, timings)
+        if isinstance(command, (SetQueueMode, Nudge)):
+            return queue.arrange(party, command)
         return queue.apply(party, member, command, now_ms)
     except Rejected as exc:
         return Outcome(rejected=str(exc), code=exc.code)
@@ -164,8 +169,9 @@ def tick(party: Party, now_ms: int, seen_ms: dict[str, int], max_rtt_ms: int = 0
             outcome.changed = True
     outcome.emits.extend(queue.expire(party, now_ms))
     if party.state == PLAYING and party.duration_ms and position_at(party, now_ms) >= party.duration_ms:
-        if party.queue:
-            sub = load_title(party, party.queue.pop(0), now_ms, timings)
+        item = queue.next_item(party)
+        if item is not None:
+            sub = load_title(party, item, now_ms, timings)
             outcome.emits.extend(sub.emits)
         else:
             party.position_ms, party.state, party.anchor_server_ms = party.duration_ms, PAUSED, now_ms
@@ -200,7 +206,8 @@ def view(party: Party, now_ms: int, reports: dict[str, dict] | None = None) -> d
         "party": party.code, "media_file_id": party.media_file_id, "title": party.title,
         "duration_ms": party.duration_ms, "state": party.state, "position_ms": party.position_ms,
         "anchor_server_ms": party.anchor_server_ms, "rate": party.rate, "rev": party.rev,
-        "host": party.host_id, "control_mode": party.control_mode, "server_ms": now_ms,
+        "host": party.host_id, "control_mode": party.control_mode, "queue_mode": party.queue_mode,
+        "server_ms": now_ms,
         "ended": party.ended_ms is not None,
         "members": [{"id": m.id, "name": m.name, "role": m.role, "status": m.status,
                      "drift_ms": reports.get(m.id, {}).get("drift_ms"),

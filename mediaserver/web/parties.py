@@ -11,12 +11,15 @@ import io
 import logging
 
 import segno
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file, url_for
+from flask import (Blueprint, Flask, current_app, g, jsonify, render_template, request, send_file,
+                   send_from_directory, url_for)
 from sqlalchemy import select
 
 from ..db import get_db
-from ..models import MediaFile, Participant, WatchSession
+from ..library import prefs
+from ..models import MediaFile, Participant, Track, WatchSession
 from ..party import access, queue, state, store
+from ..paths import resolved_inside
 from ..titles import title_of
 from . import party_socket, ratelimit
 from .auth import login_required
@@ -68,7 +71,8 @@ def _party_json(row: WatchSession) -> dict:
 @login_required
 @no_store
 def create():
-    """`POST /api/parties {"media_file_id": N}` -> 201 `{"id", "code", "invite_url"}`; the caller hosts.
+    """`POST /api/parties {"media_file_id": N, "queue"?: [N...]}` -> 201 `{"id", "code", "invite_url"}`;
+    the caller hosts; `queue` (an album's or a playlist's next tracks, at most 200) is queued in order.
     429 past PARTY_CREATE_LIMIT_PER_USER requests a minute. `Cache-Control: no-store` (the invite code
     is what lets a guest in)."""
     slot = ratelimit.acquire({f"party-create:user:{g.user.id}": current_app.config["PARTY_CREATE_LIMIT_PER_USER"]})
@@ -77,7 +81,7 @@ def create():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return error_response(400, 'send a JSON object such as {"media_file_id": 1}')
-    row = access.create(get_db(), current_app.redis, g.user, body.get("media_file_id"))
+    row = access.create(get_db(), current_app.redis, g.user, body.get("media_file_id"), body.get("queue", []))
     log.info("party %s created", row.id, extra={"party_id": row.id, "event": "create", "member": f"u{g.user.id}"})
     response = jsonify(id=row.id, code=row.code, invite_url=url_for("parties.page", code=row.code, _external=True))
     response.status_code = 201
@@ -152,7 +156,32 @@ def playback(code: str):
         return error_response(404, f"media file {wanted} doesn't exist")
     party_id = row.id if member.user_id is None else None
     status, body = playback_info(media, member.user_id, party_id=party_id)
+    if media.track is not None:
+        body["track"] = _track_json(row.code, media.track)
     return jsonify(body), status
+
+
+def _track_json(code: str, track: Track) -> dict:
+    """A track as the party page shows it: `{"title", "artists": [names], "album", "album_artist",
+    "cover_url"}`, the cover through the party (guests have no account to see `/images/` with)."""
+    album = track.album
+    return {"title": track.title, "artists": [a.name for a in track.artists], "album": album.title,
+            "album_artist": album.album_artist.name,
+            "cover_url": url_for("parties.cover", code=code, media_file_id=track.media_file_id)
+            if album.cover_image else None}
+
+
+@bp.get("/api/parties/<code>/cover/<int:media_file_id>")
+def cover(code: str, media_file_id: int):
+    """The album cover of a track the party plays or has queued (members only); 404 otherwise."""
+    row, _member = party_member(code)
+    db = get_db()
+    media = db.get(MediaFile, media_file_id) if access.may_stream(db, row.id, media_file_id) else None
+    name = media.track.album.cover_image if media is not None and media.track is not None else None
+    folder = prefs.settings().images_dir
+    if name is None or resolved_inside(folder, name) is None:
+        return error_response(404, "no cover for that title in this party")
+    return send_from_directory(folder, name, max_age=3600)
 
 
 @bp.get("/api/parties/<code>/titles")

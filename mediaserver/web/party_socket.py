@@ -183,6 +183,14 @@ class PartyNamespace(Namespace):
         """`skip {}`: the next queued title."""
         return self._command("skip", data)
 
+    def on_set_queue_mode(self, data=None):
+        """`set_queue_mode {mode}`: once or circulate (whoever may control)."""
+        return self._command("set_queue_mode", data)
+
+    def on_nudge(self, data=None):
+        """`nudge {item_id}`: that queued item plays next (whoever may control)."""
+        return self._command("nudge", data)
+
     def on_queue_add(self, data=None):
         """`queue_add {media_file_id}` (the host's and cohosts')."""
         return self._command("queue_add", data)

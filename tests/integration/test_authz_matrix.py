@@ -126,6 +126,9 @@ EXPECTED = {
                                                                  {"json": {"name": "Kim"}})),
     ("/api/parties/<code>/playback", "GET"): (MEMBERS, lambda w, p: (f"/api/parties/{w.code}/playback", {})),
     ("/api/parties/<code>/titles", "GET"): (MEMBERS, lambda w, p: (f"/api/parties/{w.code}/titles", {})),
+    # a member got past authorization: the party's title is a video, so no cover (404)
+    ("/api/parties/<code>/cover/<int:media_file_id>", "GET"): (
+        MEMBERS, lambda w, p: (f"/api/parties/{w.code}/cover/{w.ids['direct']}", {})),
     # the host (alice) or an admin; a guest is no user at all (401); bob is neither (403)
     ("/api/parties/<code>/end", "POST"): (ADMINS, lambda w, p: (f"/api/parties/{w.new_party()}/end", {})),
     ("/api/playback-errors", "POST"): (MEMBERS, lambda w, p: ("/api/playback-errors", {"json": {

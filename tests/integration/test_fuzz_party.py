@@ -35,7 +35,7 @@ EVENT_KEYS = {
     "time_ping": ("client_ms",), "report": ("drift_ms", "rtt_ms"), "set_control": ("mode",),
     "set_role": ("member_id", "role"), "skip": (), "queue_add": ("media_file_id",), "queue_remove": ("item_id",),
     "queue_move": ("item_id", "index"), "request": ("kind", "payload"), "decide": ("request_id", "approve"),
-    "chat": ("text",), "react": ("emoji",),
+    "chat": ("text",), "react": ("emoji",), "set_queue_mode": ("mode",), "nudge": ("item_id",),
 }
 #: A 2-member party's state stays far under this (characters of JSON in Redis).
 SMALL_STATE_CHARS = 60_000
@@ -45,7 +45,7 @@ numbers = st.one_of(st.integers(-5, 5), st.integers(), st.sampled_from(HUGE + [-
                     st.floats(), st.sampled_from([math.nan, math.inf, -math.inf, 1e308, -0.0, 0.5]))
 strings = st.one_of(st.text(max_size=30), st.sampled_from([
     "", " ", "\x00", "\ud800", "\u202e", "💥" * 600, "a" * 5_000, "u1", "g2", "host", "cohost", "everyone", "add",
-    "move", "remove", "<script>", "'; DROP TABLE watch_sessions; --", "a\nforged log line"]))
+    "move", "remove", "once", "circulate", "<script>", "'; DROP TABLE watch_sessions; --", "a\nforged log line"]))
 scalars = st.one_of(st.none(), st.booleans(), numbers, strings)
 json_values = st.recursive(scalars, lambda children: st.one_of(
     st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)), max_leaves=10)

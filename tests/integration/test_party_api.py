@@ -148,7 +148,7 @@ def test_the_state_is_readable_by_cookie_bearer_and_the_host_user(papp, host, pa
         assert response.status_code == 200, response.json
         body = response.json
         assert body["code"] == code and body["id"] == party["id"] and body["state"] == "paused"
-        assert body["queue"] == {"items": [], "requests": []} and isinstance(body["server_ms"], int)
+        assert body["queue"] == {"items": [], "requests": [], "mode": "once"} and isinstance(body["server_ms"], int)
         assert abs(body["server_ms"] - time.time_ns() // 1_000_000) < 5_000
 
 

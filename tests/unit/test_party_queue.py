@@ -238,3 +238,65 @@ def test_invalid_reactions_are_rejected(emoji):
 def test_an_unknown_event_is_rejected():
     out = send(make(), "u1", "dance")
     assert out.code == "invalid" and "dance" in out.rejected
+
+
+# --- listening parties: the queue's mode and nudges (issue 14) ---
+
+def test_in_circulate_mode_a_played_title_goes_back_to_the_queue_end():
+    party = make()
+    out = send(party, "u1", "set_queue_mode", mode="circulate")
+    assert out.changed and party.queue_mode == "circulate" and out.emits[0][1]["mode"] == "circulate"
+    assert state.view(party, T0)["queue_mode"] == "circulate"
+    send(party, "u1", "skip")  # "One" was playing: it goes to the end, "A" plays
+    assert party.title == "A" and titles(party) == ["B", "One"]
+    send(party, "u1", "skip")
+    send(party, "u1", "skip")
+    assert party.title == "One" and titles(party) == ["A", "B"]  # round once
+    assert len({item.id for item in party.queue}) == 2  # each return is a new item
+
+
+def test_in_circulate_mode_the_end_of_a_title_plays_the_next_and_keeps_the_one_played():
+    party = make()
+    send(party, "u1", "set_queue_mode", mode="circulate")
+    for mid in ("u1", "c1", "g1", "g2"):
+        send(party, mid, "ready")
+    send(party, "u1", "play", rev=party.rev)
+    state.tick(party, T0 + 601_000, {m: T0 + 601_000 for m in party.members})
+    assert party.title == "A" and titles(party) == ["B", "One"]
+
+
+def test_once_mode_drops_a_played_title_and_a_lone_title_circulates_onto_itself():
+    party = make()
+    send(party, "u1", "skip")
+    assert party.title == "A" and titles(party) == ["B"]
+    send(party, "u1", "queue_remove", item_id=party.queue[0].id)
+    assert send(party, "u1", "skip").code == "invalid"  # nothing queued
+    send(party, "u1", "set_queue_mode", mode="circulate")
+    assert not send(party, "u1", "skip").rejected and party.title == "A" and party.state == "waiting"
+
+
+def test_a_nudge_moves_an_item_to_play_next():
+    party = make()
+    send(party, "u1", "queue_add", media_file_id=12, title="C")
+    out = send(party, "c1", "nudge", item_id=party.queue[2].id)
+    assert titles(party) == ["C", "A", "B"] and [i["title"] for i in out.emits[0][1]["items"]] == ["C", "A", "B"]
+    assert send(party, "u1", "nudge", item_id=999).code == "invalid"
+
+
+def test_in_host_mode_a_guest_can_neither_nudge_nor_set_the_mode_in_everyone_mode_they_can():
+    party = make()
+    for event, data in (("nudge", {"item_id": party.queue[1].id}), ("set_queue_mode", {"mode": "circulate"})):
+        assert send(party, "g1", event, **data).code == "forbidden"
+    assert titles(party) == ["A", "B"] and party.queue_mode == "once"
+    send(party, "u1", "set_control", mode="everyone")
+    assert not send(party, "g1", "nudge", item_id=party.queue[1].id).rejected and titles(party) == ["B", "A"]
+    assert not send(party, "g2", "set_queue_mode", mode="circulate").rejected and party.queue_mode == "circulate"
+
+
+@pytest.mark.parametrize("event, data", [
+    ("set_queue_mode", {"mode": "shuffle"}), ("set_queue_mode", {}), ("nudge", {"item_id": "1"}), ("nudge", {}),
+])
+def test_bad_queue_mode_and_nudge_data_is_refused(event, data):
+    party = make()
+    out = send(party, "u1", event, **data)
+    assert out.code == "invalid" and titles(party) == ["A", "B"] and party.queue_mode == "once"

@@ -21,7 +21,7 @@ def test_skip_loads_the_next_title_and_waits_for_every_online_member():
     state.leave(party, "g3", T0)
     rev, now = party.rev, SETTLED
     out = send(party, "u1", "skip", now)
-    assert out.changed and ("queue", {"items": [], "requests": []}) in out.emits
+    assert out.changed and ("queue", {"items": [], "requests": [], "mode": "once"}) in out.emits
     assert (party.media_file_id, party.title, party.duration_ms) == (2, "Two", 300_000)
     assert (party.state, party.position_ms, party.rev, party.queue) == (WAITING, 0, rev + 1, [])
     assert sorted(party.barrier.member_ids) == ["g1", "g2", "u1"]
