@@ -6,6 +6,8 @@
 // Stream tokens are short-lived: at 80 % of a token's life the same URL is fetched again and hls.js's
 // xhrSetup rewrites every later request to carry the fresh token; a direct-play file that fails
 // (an expired token on a Range request) is reattached with a fresh URL.
+// A music track's answer carries `track {title, artists, album, cover_url}`: onTrack(track) lets the page
+// show the audio layout (cover, track) instead of the picture; onTrack(null) for a video.
 // The page calls media.load(mediaFileId, startMs) when the room's title changes; onAttached(id) says
 // the video now holds that title (the sync engine then puts it on the room's timeline); media.retryNow()
 // cuts short the wait of a failed load (back online, socket reconnected).
@@ -16,13 +18,14 @@ import {
 } from "./player-core.js";
 
 export class PartyMedia {
-  constructor(video, { playbackUrl, party, quality, audio, subtitles, say, onAttached }) {
+  constructor(video, { playbackUrl, party, quality, audio, subtitles, say, onAttached, onTrack }) {
     this.video = video;
     this.playbackUrl = playbackUrl;
     this.party = party;  // the invite code: a guest's error reports name it (reportPlaybackError)
     this.menus = { quality, audio, subtitles };
     this.say = say || (() => {});
     this.onAttached = onAttached || (() => {});
+    this.onTrack = onTrack || (() => {});  // the playback answer's `track` (a music track), or null
     this.generation = 0;
     this.hls = null;
     this.token = null;
@@ -95,6 +98,7 @@ export class PartyMedia {
     this.kind = body.kind;
     this.scheduleRenewal(body.ttl_s || 60, generation);
     listUnconvertible(body.subtitles);
+    this.onTrack(body.track || null);
     this.say(body.method === "direct" ? "Direct play" : body.status === "live" ? "Playing while it is prepared" : "");
     if (body.kind === "file") {
       this.playFile(body);

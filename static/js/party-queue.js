@@ -1,8 +1,10 @@
 // Watch party: the queue (#queue), guests' requests (#requests) and the title picker (#title-search,
-// #title-results). Server events: `queue {items, requests}` and `request_update {request_id, status, kind,
-// payload, member_id, reason}`. The host and cohosts edit the queue directly (queue_add, queue_remove,
+// #title-results). Server events: `queue {items, requests, mode}` and `request_update {request_id, status,
+// kind, payload, member_id, reason}`. The host and cohosts edit the queue directly (queue_add, queue_remove,
 // queue_move, skip, decide); a guest's "Add" sends `request {kind: "add", payload: {media_file_id}}` and
-// sees its requests' outcome. Titles come from GET /api/parties/<code>/titles?q=...
+// sees its requests' outcome. Whoever may control plays an item next ("Next": `nudge {item_id}`) and sets
+// the queue's mode (#queue-mode: `set_queue_mode {mode: once|circulate}`). Titles come from
+// GET /api/parties/<code>/titles?q=...
 export class PartyQueue {
   // ctx: {socket, titlesUrl, role() -> "host"|"cohost"|"guest", canControl() -> bool, meId() -> id,
   //       memberName(id) -> name, notice(text)}
@@ -15,9 +17,12 @@ export class PartyQueue {
     this.search = document.getElementById("title-search");
     this.results = document.getElementById("title-results");
     this.skipButton = document.getElementById("btn-skip");
+    this.modeSelect = document.getElementById("queue-mode");
+    this.mode = "once";
     this.searchTimer = null;
     this.searchSeq = 0;
     this.skipButton.addEventListener("click", () => this.send("skip", {}));
+    this.modeSelect.addEventListener("change", () => this.send("set_queue_mode", { mode: this.modeSelect.value }));
     this.search.addEventListener("input", () => {
       clearTimeout(this.searchTimer);
       this.searchTimer = setTimeout(() => this.find(), 250);
@@ -37,6 +42,7 @@ export class PartyQueue {
 
   onQueue(data) {
     this.items = (data && data.items) || [];
+    if (data && data.mode) this.mode = data.mode;
     const pending = new Set();
     for (const r of (data && data.requests) || []) {
       pending.add(r.request_id);
@@ -66,6 +72,8 @@ export class PartyQueue {
     this.renderRequests();
     this.skipButton.hidden = !this.ctx.canControl();
     this.skipButton.disabled = this.items.length === 0;
+    this.modeSelect.disabled = !this.ctx.canControl();
+    if (document.activeElement !== this.modeSelect) this.modeSelect.value = this.mode;
   }
 
   button(text, onClick, label) {
@@ -80,6 +88,7 @@ export class PartyQueue {
 
   renderQueue() {
     const editor = this.editor();
+    const control = this.ctx.canControl();
     const rows = this.items.map((item, index) => {
       const li = document.createElement("li");
       li.dataset.itemId = String(item.id);
@@ -87,9 +96,14 @@ export class PartyQueue {
       name.className = "q-title";
       name.textContent = item.title + (item.duration_ms ? " (" + PartyQueue.clock(item.duration_ms) + ")" : "");
       li.appendChild(name);
+      const tools = document.createElement("span");
+      tools.className = "q-tools";
+      if (control && index > 0) {
+        const next = this.button("Next", () => this.send("nudge", { item_id: item.id }), "Play " + item.title + " next");
+        next.classList.add("q-next");
+        tools.appendChild(next);
+      }
       if (editor) {
-        const tools = document.createElement("span");
-        tools.className = "q-tools";
         const up = this.button("↑", () => this.send("queue_move", { item_id: item.id, index: index - 1 }), "Move up " + item.title);
         const down = this.button("↓", () => this.send("queue_move", { item_id: item.id, index: index + 1 }), "Move down " + item.title);
         up.classList.add("q-up");
@@ -99,8 +113,8 @@ export class PartyQueue {
         const remove = this.button("Remove", () => this.send("queue_remove", { item_id: item.id }), "Remove " + item.title);
         remove.classList.add("q-remove");
         tools.append(up, down, remove);
-        li.appendChild(tools);
       }
+      if (tools.children.length) li.appendChild(tools);
       return li;
     });
     if (!rows.length) {

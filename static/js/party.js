@@ -76,7 +76,23 @@ const engine = new PartySync(video, socket, {
 const media = new PartyMedia(video, {
   playbackUrl: api + "/playback", party: code, quality: $("quality"), audio: $("audio"), subtitles: $("subtitles"), say,
   onAttached: (id) => engine.setSource(id),
+  onTrack: showTrack,
 });
+
+// A music track: its cover, title, artists and album in place of the (empty) picture; the element keeps
+// playing the sound, hidden (a listening party: issue 14).
+function showTrack(track) {
+  $("stage").classList.toggle("audio-mode", Boolean(track));
+  $("now-track").hidden = !track;
+  $("btn-fullscreen").hidden = Boolean(track);
+  if (!track) return;
+  $("now-track-title").textContent = track.title;
+  $("now-track-artists").textContent = (track.artists || []).join(", ");
+  $("now-track-album").textContent = track.album || "";
+  const cover = $("now-cover");
+  cover.hidden = !track.cover_url;
+  if (track.cover_url) { cover.src = track.cover_url; cover.alt = "Cover of " + (track.album || track.title); }
+}
 const ctx = { socket, role, canControl, meId: () => me, memberName, notice, titlesUrl: api + "/titles" };
 const queue = new PartyQueue(ctx);
 new PartyChat(ctx);
@@ -132,6 +148,7 @@ function onState(s, { applied, titleChanged }) {
 function renderAll() {
   renderMembers();
   renderControls();
+  if (last && last.queue_mode) queue.mode = last.queue_mode;
   queue.render();
 }
 

@@ -1,7 +1,8 @@
 """A real `serve.py` (eventlet) process over a one-title library, for the party end-to-end tests.
 
 The title is the 30 s H.264/AAC clip played three times over (ffmpeg's concat demuxer, stream copy:
-a 90 s direct-play MP4 made in the test's temporary folder, never in the repository).
+a 90 s direct-play MP4 made in the test's temporary folder, never in the repository); `tracks` adds an
+album of tagged MP3 tones (direct play) for the listening party tests.
 """
 from __future__ import annotations
 
@@ -39,10 +40,18 @@ class PartyServer:
     """`start()`, `kill()` (SIGKILL), `stop()`; `url`, `media_id`; `login(context)` logs a Playwright
     browser context in as the admin; `state(code)` / `members(code)` read the party as the admin."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, tracks: tuple[tuple[str, int], ...] = ()) -> None:
         self.base = base
         library = base / "library" / "Movies"
         library.mkdir(parents=True)
+        album = base / "library" / "Music" / "Solar Band" / "Night Album"
+        for number, (title, seconds) in enumerate(tracks, start=1):  # (title, length in s)
+            album.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"sine=f={300 + 40 * number}:d={seconds}",
+                            "-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k", "-metadata", f"title={title}",
+                            "-metadata", "artist=Solar Band", "-metadata", "album=Night Album",
+                            "-metadata", f"track={number}/{len(tracks)}", str(album / f"{number:02d} {title}.mp3")],
+                           check=True)
         listing = base / "concat.txt"
         listing.write_text(f"file '{clip('video/bbb_h264_aac_720p_30s.mp4')}'\n" * 3)
         subprocess.run(["ffmpeg", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",

@@ -15,13 +15,9 @@ import time
 
 import pytest
 
-from tests.e2e.party_server import PartyServer, csrf_post
-
-STEADY_S = 20
-SAMPLE_EVERY_S = 0.2
-SAMPLE_JS = """() => { const v = document.getElementById('video');
-  return [performance.timeOrigin + performance.now(), v.currentTime * 1000, v.playbackRate, v.paused]; }"""
-
+from tests.e2e.party_pages import (STEADY_S, open_party, p95, room_state, spread_ms, start_party, steady_spreads,
+                                   time_to_sync, wait_all)
+from tests.e2e.party_server import PartyServer
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -35,68 +31,10 @@ def server(tmp_path_factory):
 def party(server, browser):
     """A party on the 90 s title: (code, [host page, guest page, guest page], contexts)."""
     contexts = [browser.new_context() for _ in range(3)]
-    host_ctx = contexts[0]
-    server.login(host_ctx)
-    response = csrf_post(host_ctx, server.url + "/api/parties", {"media_file_id": server.media_id})
-    assert response.status == 201, response.text()
-    code = response.json()["code"]
-    pages = [host_ctx.new_page()]
-    for i, ctx in enumerate(contexts[1:], start=1):
-        assert csrf_post(ctx, f"{server.url}/api/parties/{code}/join", {"name": f"Guest {i}"}).ok
-        pages.append(ctx.new_page())
+    code, pages = start_party(server, contexts, {"media_file_id": server.media_id})
     yield code, pages, contexts
     for ctx in contexts:
         ctx.close()
-
-
-def open_party(page, url: str, code: str, query: str = "") -> None:
-    page.goto(f"{url}/p/{code}{query}")
-    page.wait_for_function("() => window.partySync && window.partySync.stats().rev >= 0 "
-                           "&& document.getElementById('video').readyState >= 3", timeout=30_000)
-
-
-def spread_ms(pages) -> float:
-    """Max - min of the pages' positions, each moved to the latest sample's instant (ms)."""
-    samples = [p.evaluate(SAMPLE_JS) for p in pages]
-    instant = max(s[0] for s in samples)
-    positions = [pos + (0 if paused else (instant - t) * rate) for t, pos, rate, paused in samples]
-    return max(positions) - min(positions)
-
-
-def steady_spreads(pages, seconds: float) -> list[float]:
-    spreads, end = [], time.monotonic() + seconds
-    while time.monotonic() < end:
-        spreads.append(spread_ms(pages))
-        time.sleep(SAMPLE_EVERY_S)
-    return spreads
-
-
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1]
-
-
-def time_to_sync(pages, limit_ms: float = 100, within_s: float = 2.0) -> float:
-    """Seconds until the spread is under `limit_ms` and every page plays; fails after `within_s`."""
-    start = time.monotonic()
-    while time.monotonic() - start < within_s + 3:
-        if spread_ms(pages) < limit_ms and all(not p.evaluate("document.getElementById('video').paused")
-                                               for p in pages):
-            return time.monotonic() - start
-        time.sleep(0.05)
-    pytest.fail(f"spread still >= {limit_ms} ms {within_s + 3} s after the command")
-
-
-def room_state(page) -> str:
-    return page.evaluate("window.partySync.stats().state")
-
-
-def wait_all(pages, state: str, timeout_s: float = 10) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if all(room_state(p) == state for p in pages):
-            return
-        time.sleep(0.05)
-    pytest.fail(f"pages not all {state}: {[room_state(p) for p in pages]}")
 
 
 def open_and_play(server, code: str, pages, queries=("", "", ""), within_s: float = 4) -> None:
