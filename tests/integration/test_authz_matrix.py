@@ -85,6 +85,12 @@ EXPECTED = {
     ("/api/library/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/api/library/albums/999999", {})),
     ("/api/library/tracks", "GET"): (USERS, lambda w, p: ("/api/library/tracks", {})),
     ("/api/search", "GET"): (USERS, lambda w, p: ("/api/search?q=friday", {})),
+    # the music pages (one shell, web/music_pages.py); an unknown album or artist is a 404 page
+    ("/music", "GET"): (USERS, lambda w, p: ("/music", {})),
+    ("/music/artists", "GET"): (USERS, lambda w, p: ("/music/artists", {})),
+    ("/music/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/music/albums/999999", {})),
+    ("/music/artists/<int:artist_id>", "GET"): (USERS, lambda w, p: ("/music/artists/999999", {})),
+    ("/music/search", "GET"): (USERS, lambda w, p: ("/music/search?q=friday", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
                                                                          {})),
