@@ -75,12 +75,13 @@ document.addEventListener("click", (event) => {
   navigate(link.href);
 });
 
+let typing = null;
 searchForm.addEventListener("submit", (event) => {
   event.preventDefault();
+  clearTimeout(typing);
   const q = new FormData(searchForm).get("q").trim();
   if (q) navigate(searchUrl(q));
 });
-let typing = null;
 searchForm.addEventListener("input", () => {
   clearTimeout(typing);
   typing = setTimeout(() => {
