@@ -12,7 +12,7 @@
 // The gap. The next track's element is loaded (`canplay`) while the current one plays; when the
 // current one has `leadMs` (ms) of wall time left, the next one's play() is called, `leadMs` being the
 // measured time from a play() of a loaded element to its first advancing currentTime (learned at
-// every start). In the last FINE_WINDOW_MS of a track this is checked every few ms. The old element
+// every hand-over, LEAD_START_MS before the first). In the last FINE_WINDOW_MS of a track this is checked every few ms. The old element
 // plays to its end, is emptied and loads the track after. Without a loaded next track, `ended` starts it.
 // Events (an EventTarget): "track" (the current entry changed), "state" (played or paused), "time",
 // "status" ({text}). Test hook: `transitions`, one {latency_ms, lead_ms, early} per track change.
@@ -186,7 +186,9 @@ export class MusicPlayer extends EventTarget {
       if (slot.generation !== generation || el.paused) return;
       if (el.currentTime === from) { setTimeout(poll, 0); return; }
       const latency = performance.now() - t0;
-      if (loaded) this.leadMs = Math.min(LEAD_MAX_MS, 0.5 * this.leadMs + 0.5 * latency);
+      // learned from hand-overs only: a first start also opens the audio output, which a hand-over,
+      // with the old track still sounding, never waits for
+      if (loaded && early) this.leadMs = Math.min(LEAD_MAX_MS, 0.5 * this.leadMs + 0.5 * latency);
       this.transitions.push({ latency_ms: latency, lead_ms: this.leadMs, early });
     };
     poll();
