@@ -96,7 +96,8 @@ export class MusicBar {
   showState() {
     const playing = this.player.playing;
     const button = $("pb-play");
-    button.textContent = playing ? "⏸" : "▶";
+    button.querySelector(".i-play").toggleAttribute("hidden", playing);
+    button.querySelector(".i-pause").toggleAttribute("hidden", !playing);
     button.setAttribute("aria-label", playing ? "Pause" : "Play");
   }
 
