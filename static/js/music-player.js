@@ -10,15 +10,17 @@
 // expired token for the logged-in browser that started them.
 //
 // The gap. The next track's element is loaded (`canplay`) while the current one plays; when the
-// current one has `leadMs` (ms) of wall time left, the next one's play() is called, `leadMs` being the
+// current one has the lead (ms) of wall time left, the next one's play() is called, the lead being the
 // measured time from a play() of a loaded element to its first advancing currentTime (learned at
-// every hand-over, LEAD_START_MS before the first). In the last FINE_WINDOW_MS of a track this is checked every few ms. The old element
+// every hand-over, for direct files and HLS apart; LEAD_START_MS before the first). In the last FINE_WINDOW_MS of a track this is checked every few ms. The old element
 // plays to its end, is emptied and loads the track after. Without a loaded next track, `ended` starts it.
 // Events (an EventTarget): "track" (the current entry changed), "state" (played or paused), "time",
 // "status" ({text}). Test hook: `transitions`, one {latency_ms, lead_ms, early} per track change.
 import { errorKind, reportPlaybackError, scheduleRenewal, tokenOf, tokenRewriter } from "./player-core.js";
 
-export const LEAD_START_MS = 15;   // the first guess of a loaded element's start latency (ms)
+// The first guesses of a loaded element's start latency (ms), by the playback answer's `kind`: an MSE
+// (hls.js) element measured 23-35 ms in headless Chromium, a file 5-25 ms.
+export const LEAD_START_MS = { file: 15, hls: 30 };
 export const LEAD_MAX_MS = 150;
 export const FINE_WINDOW_MS = 500;  // from this much time left (ms), check every few ms
 export const RETRY_MS = 2000;       // a transcode that is not ready yet: ask again after (ms)
@@ -49,10 +51,10 @@ export class MusicPlayer extends EventTarget {
   constructor(elements, queue) {
     super();
     this.queue = queue;
-    this.slots = elements.map((el) => ({ el, entry: null, hls: null, token: null, ready: false, loaded: null,
+    this.slots = elements.map((el) => ({ el, entry: null, kind: null, hls: null, token: null, ready: false, loaded: null,
                                         generation: 0, renewal: null, retiring: false }));
     this.activeIndex = 0;
-    this.leadMs = LEAD_START_MS;
+    this.leads = { ...LEAD_START_MS };  // learned per kind
     this.transitions = [];
     this.watchTimer = null;
     this.retryTimer = null;
@@ -91,7 +93,7 @@ export class MusicPlayer extends EventTarget {
     slot.generation += 1;
     clearTimeout(slot.renewal);
     if (slot.hls) slot.hls.destroy();
-    Object.assign(slot, { entry: null, hls: null, token: null, ready: false, loaded: null, retiring: false });
+    Object.assign(slot, { entry: null, kind: null, hls: null, token: null, ready: false, loaded: null, retiring: false });
     slot.el.pause();
     slot.el.removeAttribute("src");
     slot.el.load();
@@ -120,6 +122,7 @@ export class MusicPlayer extends EventTarget {
 
   attach(slot, body, stale) {
     const el = slot.el;
+    slot.kind = body.kind === "file" ? "file" : "hls";
     if (body.kind === "file") {
       el.src = body.url;
       el.load();
@@ -188,8 +191,9 @@ export class MusicPlayer extends EventTarget {
       const latency = performance.now() - t0;
       // learned from hand-overs only: a first start also opens the audio output, which a hand-over,
       // with the old track still sounding, never waits for
-      if (loaded && early) this.leadMs = Math.min(LEAD_MAX_MS, 0.5 * this.leadMs + 0.5 * latency);
-      this.transitions.push({ latency_ms: latency, lead_ms: this.leadMs, early });
+      const kind = slot.kind;
+      if (loaded && early) this.leads[kind] = Math.min(LEAD_MAX_MS, 0.5 * this.leads[kind] + 0.5 * latency);
+      this.transitions.push({ latency_ms: latency, lead_ms: this.leads[kind], early, kind });
     };
     poll();
   }
@@ -232,7 +236,7 @@ export class MusicPlayer extends EventTarget {
     });
   }
 
-  // Start the next track `leadMs` before the current one ends (see the header).
+  // Start the next track its lead (ms) before the current one ends (see the header).
   watch() {
     clearTimeout(this.watchTimer);
     const slot = this.active, el = slot.el, idle = this.idle;
@@ -240,7 +244,7 @@ export class MusicPlayer extends EventTarget {
     const next = this.queue.peekNext();
     if (!next || idle.entry !== next || !idle.ready) return;
     const leftMs = (el.duration - el.currentTime) * 1000 / (el.playbackRate || 1);
-    if (leftMs <= this.leadMs) { this.handOver(); return; }
+    if (leftMs <= this.leads[idle.kind]) { this.handOver(); return; }
     this.watchTimer = setTimeout(() => this.watch(), leftMs > FINE_WINDOW_MS ? leftMs - FINE_WINDOW_MS : 0);
   }
 
