@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from mutagen.flac import FLAC
-from mutagen.id3 import ID3, TALB, TIT2, TPE1, TPE2, TRCK
+from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, TPE2, TRCK
 from mutagen.mp4 import MP4
 from redis import Redis
 
@@ -16,7 +16,7 @@ from mediaserver import create_app
 from mediaserver.accounts import create_user
 from tests.e2e.party_server import csrf_post
 from tests.helpers import PASSWORD, TEST_REDIS_URL, app_config, run_worker, serving
-from tests.music_library import tag_vorbis, tone
+from tests.music_library import jpeg, tag_vorbis, tone
 
 #: The largest silence between two tracks of an album (ms): the issue's bound.
 MAX_GAP_MS = 50
@@ -24,11 +24,13 @@ MAX_GAP_MS = 50
 SHORT_S = 3
 
 
-def mp3(path, hz, seconds, title, artist, album, number):
+def mp3(path, hz, seconds, title, artist, album, number, cover=None):
     tags = ID3()
     for frame in (TIT2(encoding=3, text=title), TPE1(encoding=3, text=artist), TPE2(encoding=3, text=artist),
                   TALB(encoding=3, text=album), TRCK(encoding=3, text=str(number))):
         tags.add(frame)
+    if cover is not None:
+        tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="", data=cover))
     tags.save(tone(path, hz, seconds))
 
 
@@ -53,8 +55,10 @@ EXPECTED_KIND = {"Gap MP3": "file", "Gap AAC": "file", "Gap ALAC": "hls"}
 
 def build_library(root):
     band = root / "Long Band" / "Long Album"
-    mp3(band / "01 First Long.mp3", 330, 40, "First Long", "Long Band", "Long Album", 1)
-    mp3(band / "02 Second Long.mp3", 370, 40, "Second Long", "Long Band", "Long Album", 2)
+    root.mkdir(parents=True)
+    cover = jpeg(root.parent / "cover.jpg", "green")
+    mp3(band / "01 First Long.mp3", 330, 40, "First Long", "Long Band", "Long Album", 1, cover)
+    mp3(band / "02 Second Long.mp3", 370, 40, "Second Long", "Long Band", "Long Album", 2, cover)
     for i, title in enumerate(("Alpha", "Beta", "Gamma"), 1):
         mp3(root / "Queue Band" / "Queue Album" / f"0{i} {title}.mp3", 400 + 40 * i, 30, title, "Queue Band",
             "Queue Album", i)
@@ -179,6 +183,8 @@ def test_the_player_bar_keeps_playing_across_navigation(music):
     page.evaluate("() => { window.navMarker = 'kept'; window.markedAudio = window.mediaserverMusic.player.element; }")
     at = bar_state(page)["time"]
     assert bar_state(page)["title"] == "First Long"
+    assert page.locator("#pb-cover").get_attribute("src").startswith("/images/cover-")
+    assert page.locator("#pb-cover").evaluate("(img) => img.complete && img.naturalWidth > 0")
 
     page.locator(".album-head").get_by_role("link", name="Long Band").click()
     page.wait_for_url("**/music/artists/*")
@@ -277,3 +283,41 @@ def test_a_track_opened_from_files_or_watch_plays_in_the_music_player(music):
     page.wait_for_function(PLAYING, timeout=15_000)
     assert page.evaluate("() => window.mediaserverMusic.queue.list().map(e => e.track.title)") == \
         ["Alpha", "Beta", "Gamma"]
+
+
+def test_shuffle_repeat_next_and_previous_buttons(music):
+    page, base, _app = music
+    play_album(page, base, "Queue Album")
+    page.wait_for_function(PLAYING, timeout=15_000)
+    bar = page.get_by_role("region", name="Player")
+    bar.get_by_role("button", name="Next").click()
+    page.wait_for_function("() => document.getElementById('pb-title').textContent === 'Beta'")
+    bar.get_by_role("button", name="Previous").click()  # within its first 3 s: the previous track
+    page.wait_for_function("() => document.getElementById('pb-title').textContent === 'Alpha'")
+    page.wait_for_function("() => window.mediaserverMusic.player.element.currentTime > 3.2", timeout=15_000)
+    bar.get_by_role("button", name="Previous").click()  # past 3 s: the same track from its start
+    page.wait_for_function("() => window.mediaserverMusic.player.element.currentTime < 1")
+    assert page.locator("#pb-title").text_content() == "Alpha"
+
+    repeat = bar.locator("#pb-repeat")
+    labels = []
+    for _ in range(3):
+        repeat.click()
+        labels.append(repeat.get_attribute("aria-label"))
+    assert labels == ["Repeat: all", "Repeat: one", "Repeat: off"]
+    shuffle = bar.get_by_role("button", name="Shuffle")
+    shuffle.click()
+    assert shuffle.get_attribute("aria-pressed") == "true"
+    page.locator("#pb-queue-toggle").click()
+    assert current_title(page) == "Alpha" and queue_titles(page)[0] == "Alpha"
+    assert sorted(queue_titles(page)) == ["Alpha", "Beta", "Gamma"]
+    shuffle.click()
+    assert queue_titles(page) == ["Alpha", "Beta", "Gamma"] and current_title(page) == "Alpha"
+    bar.get_by_role("button", name="Pause").click()
+    page.wait_for_function("() => window.mediaserverMusic.player.element.paused")
+    bar.get_by_role("button", name="Play", exact=True).wait_for()
+    volume = bar.get_by_label("Volume")
+    volume.fill("0.3")
+    assert page.evaluate("() => localStorage.getItem('mediaserver.music.volume')") == "0.3"
+    page.reload()
+    assert page.evaluate("() => window.mediaserverMusic.player.element.volume") == pytest.approx(0.3)
