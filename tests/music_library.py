@@ -16,10 +16,12 @@ CODECS = {".flac": ["-c:a", "flac"], ".mp3": ["-c:a", "libmp3lame"], ".m4a": ["-
           ".ogg": ["-c:a", "libvorbis"]}
 
 
-def tone(path, hz):
+def tone(path, hz, seconds=1, codec=None):
+    """A sine tone of `hz` Hz lasting `seconds` s at `path`, encoded as its suffix says (or `codec`, ffmpeg's
+    arguments: ["-c:a", "alac"] for an ALAC .m4a)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"sine=f={hz}:d=1",
-                    *CODECS[path.suffix], str(path)], check=True)
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"sine=f={hz}:d={seconds}",
+                    *(codec or CODECS[path.suffix]), str(path)], check=True)
     return path
 
 

@@ -38,12 +38,15 @@ def transcode_json(media: MediaFile) -> dict:
 
 
 def media_json(media: MediaFile) -> dict:
-    """The API shape of a media file (docs/API.md). Sizes in bytes, durations in ms, bit rates in bit/s."""
+    """The API shape of a media file (docs/API.md). Sizes in bytes, durations in ms, bit rates in bit/s.
+    `track`: `{"id", "album_id"}` when the file is a music track (it plays in the music player), else null."""
+    track = media.track
     return {
         "id": media.id, "title": title_from_path(media.path), "path": media.path, "size": media.size, "status": media.status,
         "error": media.error, "container": media.container, "duration_ms": media.duration_ms,
         "bit_rate": media.bit_rate, "streams": [stream_json(s) for s in media.streams],
         "transcode": transcode_json(media),
+        "track": {"id": track.id, "album_id": track.album_id} if track is not None else None,
     }
 
 
@@ -59,7 +62,8 @@ def get_media_or_404(media_id: int) -> MediaFile:
 @login_required
 def api_media_files():
     """`GET /api/library/media-files?page&per_page` -> `{"items", "total", "page", "per_page"}`; 400 on bad numbers."""
-    query = _filtered_files().options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs))
+    query = _filtered_files().options(selectinload(MediaFile.streams), selectinload(MediaFile.jobs),
+                                      selectinload(MediaFile.track))
     return paginate(query, media_json)
 
 

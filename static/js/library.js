@@ -1,5 +1,6 @@
 // Library list and detail page: render from the JSON API, poll while jobs run, start transcodes.
 import { csrfFetch } from "./csrf.js";
+import { el, formatDuration } from "./dom.js";
 
 const table = document.querySelector("#library tbody");
 // Transcode buttons only for those who may queue one (admins, and users granted it): the server says so
@@ -7,20 +8,6 @@ const canTranscode = table !== null && table.closest("table").dataset.canTransco
 let page = 1;
 const PER_PAGE = 50;
 const POLL_MS = 2000;
-
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  Object.entries(attrs || {}).forEach(([k, v]) => { if (v !== null && v !== undefined) node.setAttribute(k, v); });
-  children.forEach((c) => node.append(c));
-  return node;
-}
-
-function duration(ms) {
-  if (ms == null) return "–";
-  const s = Math.round(ms / 1000);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
-  return (h ? h + ":" + String(m).padStart(2, "0") : m) + ":" + String(r).padStart(2, "0");
-}
 
 function videoFacts(item) {
   const v = item.streams.find((s) => s.type === "video" && !s.attached_pic);
@@ -51,7 +38,12 @@ async function transcode(id) {
 
 function actions(item) {
   const cell = el("td", { class: "actions" });
-  if (item.transcode.playable) cell.append(el("a", { class: "button", href: "/watch/" + item.id }, "▶ Play"));
+  // A music track plays in the music player, directly or transcoded on demand: no ladder needed first.
+  if (item.track && item.status === "ok") {
+    cell.append(el("a", { class: "button", href: "/music/albums/" + item.track.album_id + "?play=" + item.track.id }, "▶ Play"));
+  } else if (item.transcode.playable) {
+    cell.append(el("a", { class: "button", href: "/watch/" + item.id }, "▶ Play"));
+  }
   if (canTranscode && item.status === "ok" && !["queued", "running"].includes(item.transcode.status)) {
     const again = item.transcode.playable;
     const b = el("button", { type: "button", class: "transcode" + (again ? " secondary" : ""), "data-id": item.id },
@@ -69,7 +61,7 @@ async function load() {
   const data = await r.json();
   table.replaceChildren(...data.items.map((item) => el("tr", { "data-id": item.id },
     el("td", {}, el("a", { href: "/media/" + item.id, class: "title" }, item.title), el("div", { class: "muted small" }, item.path)),
-    el("td", {}, duration(item.duration_ms)),
+    el("td", {}, formatDuration(item.duration_ms)),
     el("td", {}, videoFacts(item)),
     el("td", {}, audioFacts(item)),
     el("td", { class: "tstatus" }, transcodeCell(item)),

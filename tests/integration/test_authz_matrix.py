@@ -97,6 +97,12 @@ EXPECTED = {
         USERS, lambda w, p: ("/api/playlists/999999/items/1", {"json": {"index": 0}})),
     ("/api/playlists/<int:playlist_id>/items/<int:item_id>", "DELETE"): (
         USERS, lambda w, p: ("/api/playlists/999999/items/1", {})),
+    # the music pages (one shell, web/music_pages.py); an unknown album or artist is a 404 page
+    ("/music", "GET"): (USERS, lambda w, p: ("/music", {})),
+    ("/music/artists", "GET"): (USERS, lambda w, p: ("/music/artists", {})),
+    ("/music/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/music/albums/999999", {})),
+    ("/music/artists/<int:artist_id>", "GET"): (USERS, lambda w, p: ("/music/artists/999999", {})),
+    ("/music/search", "GET"): (USERS, lambda w, p: ("/music/search?q=friday", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
                                                                          {})),
