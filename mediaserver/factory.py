@@ -143,7 +143,7 @@ def _init_web(app: MediaServer) -> None:
     from flask_socketio import SocketIO
 
     from . import db
-    from .web import account, admin, auth, errors, files, ops, parties, playback, security, titles, transcodes
+    from .web import account, admin, auth, errors, files, ops, parties, playback, playsession, security, titles, transcodes
 
     db.database(app).engine  # noqa: B018 - connect (and migrate SQLite) before serving
     # One SocketIO per app (not a module global) so that tests can run several apps in one process;
@@ -163,5 +163,6 @@ def _init_web(app: MediaServer) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.url_map.converters["int"] = security.Int64Converter  # before any route: ids past BIGINT are 404
     # ops first: its request timer starts before any other before_request hook
-    for module in (ops, errors, security, auth, account, files, titles, playback, admin, transcodes, parties):
+    for module in (ops, errors, security, auth, account, files, titles, playback, admin, transcodes, parties,
+                   playsession):
         module.init_app(app)
