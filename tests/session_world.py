@@ -4,6 +4,7 @@ scan), users signed in over HTTP, and `Device`, a python-socketio client on `/se
 login cookie. Times are integer ms."""
 from __future__ import annotations
 
+import time
 import uuid
 
 from mediaserver.db import get_db
@@ -11,6 +12,7 @@ from mediaserver.models import Album, Artist, MediaFile, Track
 from mediaserver.models.music import name_key
 from tests.helpers import PASSWORD, csrf_session
 from tests.party_peer import Peer
+from tests.processes import position  # noqa: F401 (the session tests' too)
 
 NS = "/session"
 EVENTS = ("session_state", "rejected", "time_pong", "error")
@@ -74,8 +76,12 @@ class Device(Peer):
         return self.received("session_state")[-1]
 
 
-def position(state: dict, at_ms: int) -> int:
-    """The state's position projected to server time `at_ms` (the timeline's rule)."""
-    if state["state"] != "playing":
-        return state["position_ms"]
-    return state["position_ms"] + max(0, at_ms - state["anchor_server_ms"])
+def play_and_move(controller: Device, watcher: Device, target: Device, rev: int) -> tuple[dict, dict]:
+    """`play` at `rev` from `controller`, half a second of it, then `set_device` to `target` from
+    `controller`; returns the playing state and the moved one (rev + 2) as `watcher` received them."""
+    rev = controller.command("play", rev)["rev"]
+    playing = watcher.state(lambda s: s["rev"] == rev and s["state"] == "playing")
+    time.sleep(0.5)
+    mark = watcher.mark()
+    assert controller.command("set_device", rev, device_id=target.device_id)["ok"]
+    return playing, watcher.state(lambda s: s["active_device_id"] == target.device_id, mark)

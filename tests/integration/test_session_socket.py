@@ -15,7 +15,7 @@ from mediaserver.accounts import create_user
 from mediaserver.playsession import commands, state
 from tests.helpers import NO_RATE_LIMITS, PASSWORD, TEST_REDIS_URL, app_config, csrf_session, serving
 from tests.party_peer import now_ms
-from tests.session_world import NS, Device, add_tracks, login, position
+from tests.session_world import NS, Device, add_tracks, login, play_and_move, position
 
 LEAD = state.START_LEAD_MS
 
@@ -137,12 +137,8 @@ def test_a_stale_rev_is_rejected_with_the_state_and_a_repeated_event_id_is_ignor
 
 def test_set_device_moves_the_sound_and_keeps_the_position(world):
     a, b, _ = world
-    rev = a.command("play", a.latest()["rev"])["rev"]
-    playing = b.state(lambda s: s["rev"] == rev)
-    time.sleep(0.6)
-    mark = a.mark()
-    assert a.command("set_device", rev, device_id=b.device_id)["ok"]
-    moved = a.state(lambda s: s["active_device_id"] == b.device_id, mark)
+    playing, moved = play_and_move(a, a, b, a.latest()["rev"])
+    rev = playing["rev"]
     now = now_ms()
     assert moved["state"] == "playing" and moved["rev"] == rev + 1
     assert abs(position(moved, now) - position(playing, now)) <= 100
