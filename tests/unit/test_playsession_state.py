@@ -3,6 +3,8 @@ with an injected clock: times are integer ms, T0 an arbitrary server time."""
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mediaserver.playsession import commands, state
 from mediaserver.playsession.commands import Command
@@ -247,3 +249,34 @@ def test_register_needs_a_device_id_and_a_name(data):
 def test_register_trims_the_name():
     assert commands.parse_register({"device_id": "kitchen-1", "name": " Kitchen laptop "}) == (
         "kitchen-1", "Kitchen laptop")
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+_commands = st.fixed_dictionaries(
+    {"action": st.sampled_from(commands.ACTIONS) | _json},
+    optional={"rev": st.integers(-3, 8) | _json, "event_id": st.sampled_from(["e1", "e2"]) | _json,
+              "position_ms": st.integers(-5, 200_000) | _json, "device_id": st.sampled_from(["A", "B", "Z"]) | _json,
+              "track_ids": st.lists(st.integers(-1, 20), max_size=5) | _json, "index": st.integers(-1, 5) | _json})
+
+
+@settings(max_examples=100, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "Z"]), _commands, st.integers(0, 400_000)), max_size=12))
+def test_any_command_data_is_parsed_or_refused_and_the_session_stays_sound(steps):
+    s = session_with()
+    at = T0
+    for device, data, later in steps:
+        at += later
+        try:
+            command = commands.parse_command(data)
+        except Rejected as exc:
+            assert exc.code == "invalid" and str(exc)
+            continue
+        out = state.apply(s, device, command, at)
+        assert out.rejected is None or (out.code in ("stale", "forbidden", "invalid") and out.rejected)
+        view = state.view(s, at)
+        assert view["state"] in (STOPPED, PAUSED, PLAYING) and len(s.queue) == len(s.durations_ms)
+        assert (view["index"] is None) == (s.queue == []) and (s.index is None or 0 <= s.index < len(s.queue))
+        assert 0 <= state.position_at(s, at) and (s.duration_ms is None or state.position_at(s, at) <= s.duration_ms)
+        json.dumps(s.to_dict())
