@@ -28,6 +28,7 @@ from ..playsession.service import BUSY, Applied, Refused, SessionService
 from ..playsession.state import PlaySession
 from ..timeline import Rejected
 from .auth import signed_in_user
+from .errors import REDIS_UNAVAILABLE
 from .sockets import error_handler, refuse, time_pong, too_big
 
 log = logging.getLogger("mediaserver.playsession")
@@ -60,7 +61,8 @@ class SessionNamespace(Namespace):
     # --- connection -------------------------------------------------------------------------------
     def on_connect(self, auth=None):
         """A signed-in user's connection joins the user's room and gets the current `session_state`
-        (what a page shows to offer "resume"); any other is refused (`connect_error {message}`)."""
+        (what a page shows to offer "resume"; while Redis is down, `error {message}` instead: connecting
+        needs no Redis); any other is refused (`connect_error {message}`)."""
         user = signed_in_user()
         if user is None:
             raise ConnectionRefusedError(SIGN_IN)
@@ -70,7 +72,11 @@ class SessionNamespace(Namespace):
             if not self._loop_running:
                 self._loop_running = True
                 self.socketio.start_background_task(self._loop)
-        emit("session_state", self.service.view(user.id))
+        try:
+            emit("session_state", self.service.view(user.id))
+        except RedisError as exc:
+            log.warning("session connect: Redis is unavailable (%s: %s)", type(exc).__name__, exc)
+            emit("error", {"message": REDIS_UNAVAILABLE})
 
     def on_disconnect(self, reason=None):
         """A closed connection: its device goes offline once it has no other connection open."""
