@@ -143,8 +143,8 @@ def _init_web(app: MediaServer) -> None:
     from flask_socketio import SocketIO
 
     from . import db
-    from .web import (account, admin, auth, errors, files, music, music_pages, ops, parties, playback, playlists, search,
-                      security, titles, transcodes)
+    from .web import (account, admin, auth, errors, files, music, music_pages, ops, parties, playback, playlists,
+                      playsession, search, security, titles, transcodes)
 
     db.database(app).engine  # noqa: B018 - connect (and migrate SQLite) before serving
     # One SocketIO per app (not a module global) so that tests can run several apps in one process;
@@ -165,5 +165,5 @@ def _init_web(app: MediaServer) -> None:
     app.url_map.converters["int"] = security.Int64Converter  # before any route: ids past BIGINT are 404
     # ops first: its request timer starts before any other before_request hook
     for module in (ops, errors, security, auth, account, files, titles, music, music_pages, search, playlists, playback,
-                   admin, transcodes, parties):
+                   admin, transcodes, parties, playsession):
         module.init_app(app)

@@ -1,5 +1,6 @@
-"""A python-socketio client on the `/party` namespace that records every event it receives, for the
-protocol, multi-process, Redis-outage and deployment tests. Times are integer ms (the machine's clock)."""
+"""A python-socketio client on the `/party` namespace (or another: `/session`) that records every event
+it receives, for the protocol, multi-process, Redis-outage and deployment tests. Times are integer ms
+(the machine's clock)."""
 import functools
 import threading
 import time
@@ -15,15 +16,19 @@ def now_ms() -> int:
 
 
 class Peer:
-    """A python-socketio client on `/party` that records every server event as (name, data, received ms)."""
+    """A python-socketio client on `namespace` (`/party` unless told) that records every server event of
+    `events` as (name, data, received ms)."""
 
-    def __init__(self, url: str, cookie: str = "", **client_options) -> None:
+    def __init__(self, url: str, cookie: str = "", namespace: str = NS, events: tuple[str, ...] = EVENTS,
+                 **client_options) -> None:
         self.events: list[tuple[str, dict, int]] = []
         self.cond = threading.Condition()
+        self.ns = namespace
         self.sio = socketio.Client(**client_options)
-        for name in EVENTS:
-            self.sio.on(name, self._recorder(name), namespace=NS)
-        self.sio.connect(url, namespaces=[NS], transports=["websocket"], headers={"Cookie": cookie} if cookie else {})
+        for name in events:
+            self.sio.on(name, self._recorder(name), namespace=namespace)
+        self.sio.connect(url, namespaces=[namespace], transports=["websocket"],
+                         headers={"Cookie": cookie} if cookie else {})
         self.member_id = None
 
     def _recorder(self, name):
@@ -34,14 +39,14 @@ class Peer:
         return record
 
     def join(self, code: str, token: str = "") -> dict:
-        ack = self.sio.call("join", {"code": code, "token": token}, namespace=NS, timeout=5)
+        ack = self.sio.call("join", {"code": code, "token": token}, namespace=self.ns, timeout=5)
         self.member_id = ack.get("member_id")
         return ack
 
     def send(self, event: str, data: dict | None = None) -> int:
         """Emit and wait for the server's ack (the handler has run); returns the send time (ms)."""
         sent = now_ms()
-        self.sio.call(event, data if data is not None else {}, namespace=NS, timeout=5)
+        self.sio.call(event, data if data is not None else {}, namespace=self.ns, timeout=5)
         return sent
 
     def close(self) -> None:

@@ -10,32 +10,22 @@ The wire contract of each event is in docs/PARTY.md.
 """
 from __future__ import annotations
 
-import json
-import math
 import re
 from dataclasses import dataclass
 from typing import Union
 
+from ..timeline import event_id_field, int_field, is_finite, rev_field
+# the event size bound, 32-bit integers, event ids and time_ping are shared with the playback session;
+# the party's names for them (its socket, tests/unit/test_party_bounds.py)
+from ..timeline import MAX_EVENT_CHARS, MAX_EVENT_ID_CHARS, MAX_INT, oversized, parse_time_ping  # noqa: F401
 from .model import COHOST, CONTROL_MODES, GUEST, HOST, QUEUE_MODES, Rejected
 
-#: The most an event's data may weigh, in characters of compact JSON: the largest real one, a chat
-#: line of MAX_CHAT_CHARS, is about 530 (issue 13: "a size limit per event, a few KB").
-MAX_EVENT_CHARS = 4096
-#: Integers on the wire (ids, revisions, positions in ms, indexes) fit SQL INTEGER, 32-bit on
-#: PostgreSQL (as `db.MAX_ID`): positions up to 2**31 - 1 ms, about 24.8 days.
-MAX_INT = 2**31 - 1
-#: Event ids are client-made UUIDs (party-clock.js: crypto.randomUUID); they are remembered to drop
-#: repeats, so only short plain ones are taken.
-MAX_EVENT_ID_CHARS = 64
-EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,%d}" % MAX_EVENT_ID_CHARS)
 #: Member ids are `u<user id>` or `g<participant id>` (access.py): short, letters and digits.
 MEMBER_ID = re.compile(r"[A-Za-z0-9]{1,24}")
 #: A report's drift beyond a day is no drift (no title is that long); RTTs above a minute are taken as
 #: a minute (the play lead-in is capped far below that anyway: state.MAX_LEAD_MS).
 MAX_DRIFT_MS = 86_400_000
 MAX_RTT_MS = 60_000
-#: `time_ping`'s client_ms comes back as sent: a JavaScript number that is an exact integer or not.
-MAX_CLIENT_MS = 2**53
 MAX_CHAT_CHARS = 500
 MAX_EMOJI_CHARS = 16
 REQUEST_KINDS = ("add", "remove", "move")
@@ -193,51 +183,15 @@ Command = Union[Play, Pause, Seek, Buffering, Ready, SetControl, SetRole, Skip, 
 TIMELINE = (Play, Pause, Seek)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_finite(value: object) -> bool:
-    """An int or a float that is neither NaN nor infinite (JSON from a browser has both: `NaN`)."""
-    if _is_int(value):
-        return True
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _int(data: dict, key: str, message: str | None = None, lowest: int = 0) -> int:
-    value = data.get(key)
-    if not _is_int(value) or not lowest <= value <= MAX_INT:
-        raise Rejected("invalid", message or f"{key} must be an integer from {lowest} to {MAX_INT}")
-    return value
-
-
-def oversized(data: object) -> bool:
-    """Is event data `data` (any JSON value) over MAX_EVENT_CHARS characters of compact JSON? Data that
-    JSON cannot write back (nesting too deep, an integer of thousands of digits) counts as oversized."""
-    try:
-        return len(json.dumps(data, ensure_ascii=False, separators=(",", ":"))) > MAX_EVENT_CHARS
-    except (ValueError, TypeError, RecursionError):
-        return True
-
-
 def parse_report(data: object) -> tuple[int, int]:
     """`report {drift_ms, rtt_ms}` -> (drift ms, rtt ms): finite numbers, |drift| <= MAX_DRIFT_MS,
     rtt >= 0 (above MAX_RTT_MS taken as MAX_RTT_MS), rounded. Raises Rejected("invalid")."""
     data = data if isinstance(data, dict) else {}
     drift, rtt = data.get("drift_ms"), data.get("rtt_ms")
-    if not (_is_finite(drift) and _is_finite(rtt)) or abs(drift) > MAX_DRIFT_MS or rtt < 0:
+    if not (is_finite(drift) and is_finite(rtt)) or abs(drift) > MAX_DRIFT_MS or rtt < 0:
         raise Rejected("invalid", f"report needs drift_ms (at most {MAX_DRIFT_MS} either way) and rtt_ms "
                                   f"(>= 0), numbers of ms")
     return round(drift), round(min(rtt, MAX_RTT_MS))
-
-
-def parse_time_ping(data: object) -> int | float:
-    """`time_ping {client_ms}` -> client_ms, a finite number within ±MAX_CLIENT_MS (ms, the client's
-    clock, echoed back unchanged). Raises Rejected("invalid")."""
-    client_ms = data.get("client_ms") if isinstance(data, dict) else None
-    if not _is_finite(client_ms) or abs(client_ms) > MAX_CLIENT_MS:
-        raise Rejected("invalid", "time_ping needs client_ms, a number of ms")
-    return client_ms
 
 
 def _text(data: dict, key: str, label: str, most: int) -> str:
@@ -248,22 +202,20 @@ def _text(data: dict, key: str, label: str, most: int) -> str:
 
 
 def _timeline(cls, data: dict) -> Command:
-    event_id = data.get("event_id")
-    if event_id is not None and (not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id)):
-        raise Rejected("invalid", f"event_id must be 1 to {MAX_EVENT_ID_CHARS} letters, digits or _.:-")
-    rev = _int(data, "rev", lowest=-MAX_INT - 1)  # any 32-bit one; not the party's: stale (state.apply)
+    event_id = event_id_field(data)
+    rev = rev_field(data)  # any 32-bit one; not the party's: stale (state.apply)
     if cls is Play:
         return Play(rev, event_id)
-    return cls(rev, _int(data, "position_ms"), event_id)
+    return cls(rev, int_field(data, "position_ms"), event_id)
 
 
 def _change(kind: str, data: dict) -> QueueChange:
     if kind == "add":
-        return QueueAdd(_int(data, "media_file_id"))
-    item_id = _int(data, "item_id", "no such queue item")
+        return QueueAdd(int_field(data, "media_file_id"))
+    item_id = int_field(data, "item_id", "no such queue item")
     if kind == "remove":
         return QueueRemove(item_id)
-    return QueueMove(item_id, _int(data, "index", "index must be an integer"))
+    return QueueMove(item_id, int_field(data, "index", "index must be an integer"))
 
 
 def parse(event: str, data: object) -> Command:
@@ -291,7 +243,7 @@ def parse(event: str, data: object) -> Command:
             raise Rejected("invalid", f"mode must be one of {', '.join(QUEUE_MODES)}")
         return SetQueueMode(data["mode"])
     if event == "nudge":
-        return Nudge(_int(data, "item_id", "no such queue item"))
+        return Nudge(int_field(data, "item_id", "no such queue item"))
     if event == "set_role":
         if not isinstance(data.get("member_id"), str) or not MEMBER_ID.fullmatch(data["member_id"]):
             raise Rejected("invalid", "no such member")
@@ -306,7 +258,7 @@ def parse(event: str, data: object) -> Command:
             raise Rejected("invalid", "a request needs kind add, remove or move and a payload object")
         return RequestChange(_change(kind, payload))
     if event == "decide":
-        return Decide(_int(data, "request_id", "no such pending request"), bool(data.get("approve")))
+        return Decide(int_field(data, "request_id", "no such pending request"), bool(data.get("approve")))
     if event in MESSAGES:
         field, label, most = MESSAGES[event]
         return Message(event, field, _text(data, field, label, most))

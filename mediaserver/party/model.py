@@ -10,6 +10,8 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..timeline import Outcome, Rejected  # noqa: F401 (the party's names for them)
+
 PLAYING, PAUSED, WAITING = "playing", "paused", "waiting"
 HOST, COHOST, GUEST = "host", "cohost", "guest"
 #: Member statuses: `loading` until its player can play the current title at the room's position,
@@ -176,27 +178,3 @@ class Party:
         """A fresh number for a queue item or a request."""
         self.next_id += 1
         return self.next_id - 1
-
-
-@dataclass
-class Outcome:
-    """What a command did.
-
-    `changed`: broadcast `state`. `rejected`/`code`: the reason (sent as `rejected`) and a short code
-    (stale, forbidden, rate_limited, invalid). `ignored`: a repeated event id, nothing to send.
-    `emits`: further room events as (event name, payload).
-    """
-
-    changed: bool = False
-    rejected: str | None = None
-    code: str | None = None
-    ignored: bool = False
-    emits: list[tuple[str, dict]] = field(default_factory=list)
-
-
-class Rejected(Exception):
-    """A command refused: `code` is stale, forbidden, rate_limited or invalid; the message says why."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code

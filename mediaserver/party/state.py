@@ -18,6 +18,8 @@ Rules and where they come from (numbers are the issue's defaults unless said oth
 """
 from __future__ import annotations
 
+from .. import timeline
+from ..timeline import RECENT_EVENTS  # noqa: F401 (the party's name for it: tests/unit/test_party_bounds.py)
 from . import queue
 from .commands import TIMELINE, Buffering, Command, Nudge, Pause, Play, Ready, SetControl, SetQueueMode, SetRole, Skip
 from .model import BUFFERING, COHOST, GUEST, HOST, LOADING, OFFLINE, PAUSED, PLAYING, READY, WAITING
@@ -28,20 +30,14 @@ MAX_LEAD_MS = 2_000          # issue 13: and at most 2 s (a member with a worse 
 MAX_MEMBERS = 1_000          # ours: a party's members (bench/party.py runs 500 guests)
 LEAD_MARGIN_MS = 100         # on top of the largest RTT reported (ms)
 SETTLE_MS = 2_000            # stalls this soon after a play or seek's anchor are the seek itself
-RESYNC_TOLERANCE_MS = 2_000  # a pause keeps the pauser's position when within this of the room's
-RECENT_EVENTS = 256          # event ids remembered to drop repeats
 #: Issue 5's timers: 10 s rebuffer and 30 s first-load waits, 30 s host grace, 15 s presence, 5 s heartbeat.
 DEFAULT_TIMINGS = PartyTimings()
 
 
 def position_at(party: Party, now_ms: int) -> int:
-    """The room's position (ms) at server time `now_ms`, clamped to [0, duration]."""
-    position = party.position_ms
-    if party.state == PLAYING and now_ms > party.anchor_server_ms:
-        position += round((now_ms - party.anchor_server_ms) * party.rate)
-    if party.duration_ms is not None:
-        position = min(position, party.duration_ms)
-    return max(0, position)
+    """The room's position (ms) at server time `now_ms`, clamped to [0, duration] (`timeline.position_at`)."""
+    return timeline.position_at(party.position_ms, party.anchor_server_ms, now_ms, party.state == PLAYING,
+                                party.rate, party.duration_ms)
 
 
 def lead_ms(max_rtt_ms: int) -> int:
@@ -117,10 +113,8 @@ def apply(party: Party, member_id: str, command: Command, now_ms: int, max_rtt_m
         return Outcome(rejected="join the party first", code="forbidden")
     if party.ended_ms is not None:
         return Outcome(rejected="the party has ended", code="invalid")
-    if isinstance(command, TIMELINE) and command.event_id is not None:
-        if command.event_id in party.recent_event_ids:
-            return Outcome(ignored=True)
-        party.recent_event_ids = (party.recent_event_ids + [command.event_id])[-RECENT_EVENTS:]
+    if isinstance(command, TIMELINE) and timeline.repeated(party.recent_event_ids, command.event_id):
+        return Outcome(ignored=True)
     try:
         if isinstance(command, TIMELINE):
             return _timeline(party, member, command, now_ms, max_rtt_ms)
@@ -232,8 +226,7 @@ def _timeline(party: Party, member: Member, command: Command, now_ms: int, max_r
     if party.duration_ms is not None:
         position = min(position, party.duration_ms)
     if isinstance(command, Pause):
-        room = position_at(party, now_ms)
-        party.position_ms = position if abs(position - room) <= RESYNC_TOLERANCE_MS else room
+        party.position_ms = timeline.held_position(position, position_at(party, now_ms))
         party.state, party.anchor_server_ms, party.barrier = PAUSED, now_ms, None
     else:  # seek: keeps playing (from a new anchor), paused or waiting
         party.position_ms = position

@@ -16,30 +16,20 @@ Every change is also written to the `watch_sessions` row (`snapshot`), so a flus
 from __future__ import annotations
 
 import json
-import time
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import AbstractContextManager
 
 from redis import Redis
-from redis.exceptions import LockError
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from .. import live
+from ..live import alive, now_ms  # noqa: F401 (the party's names for them: service.py, web/)
 from ..models import WatchSession
 from .model import MAX_STATE_CHARS, Party, Rejected
 
 PREFIX = "mediaserver:party:"
 ACTIVE = "mediaserver:parties:active"
-LOCK_TIMEOUT_S = 5  # a holder that died frees the lock after this long (s)
-LOCK_POLL_S = (0.002, 0.05)  # first and longest wait (s) between two tries of a busy lock
 STATE_TTL_S = 7 * 24 * 3600  # an untouched party's Redis state expires after a week (the row remains)
-PROCESS_PREFIX = "mediaserver:process:"
-PROCESS_TTL_MS = 5_000  # a web process not heard from for this long is dead (its timer renews it)
-
-
-def now_ms() -> int:
-    """Server wall clock in ms since the epoch: the one clock every process and the protocol share."""
-    return time.time_ns() // 1_000_000
 
 
 def _key(party_id: int, name: str) -> str:
@@ -86,24 +76,10 @@ def save(redis: Redis, db: Session, party: Party, durable: bool = True) -> None:
         db.commit()
 
 
-@contextmanager
-def locked(redis: Redis, party_id: int) -> Iterator[None]:
-    """Hold the party's write lock (across processes); raises redis LockError after 5 s of waiting.
-
-    A busy lock is tried again after 2 ms, 4, 8, ... then every 50 ms (LOCK_POLL_S): redis-py's own
-    loop sleeps 100 ms between tries, so a command that met the timer's lock waited >= 100 ms."""
-    lock = redis.lock(_key(party_id, "lock"), timeout=LOCK_TIMEOUT_S)
-    stop_at = time.monotonic() + LOCK_TIMEOUT_S
-    wait = LOCK_POLL_S[0]
-    while not lock.acquire(blocking=False):
-        if time.monotonic() + wait > stop_at:
-            raise LockError("Unable to acquire lock within the time specified", lock_name=lock.name)
-        time.sleep(wait)
-        wait = min(2 * wait, LOCK_POLL_S[1])
-    try:
-        yield
-    finally:
-        lock.release()
+def locked(redis: Redis, party_id: int) -> AbstractContextManager[None]:
+    """Hold the party's write lock (across processes: `live.locked`); raises redis LockError after 5 s
+    of waiting."""
+    return live.locked(redis, _key(party_id, "lock"))
 
 
 def touch(redis: Redis, party_id: int, member_id: str, at_ms: int) -> None:
@@ -140,28 +116,15 @@ def max_rtt_ms(party: Party, member_reports: dict[str, dict]) -> int:
     return max(values, default=0)
 
 
-def alive(redis: Redis, process_id: str) -> None:
-    """Mark this web process alive for PROCESS_TTL_MS (renewed by its timer loop while it has members)."""
-    redis.set(f"{PROCESS_PREFIX}{process_id}", b"1", px=PROCESS_TTL_MS)
-
-
 def connect(redis: Redis, party_id: int, sid: str, process_id: str, member_id: str) -> None:
     """Record an open connection of `member_id` on process `process_id`."""
-    alive(redis, process_id)
-    redis.hset(_key(party_id, "sids"), sid, f"{process_id}|{member_id}")
+    live.connect(redis, _key(party_id, "sids"), sid, process_id, member_id)
 
 
 def disconnect(redis: Redis, party_id: int, sid: str, member_id: str) -> bool:
     """Forget connection `sid`; True when the member still has another live connection. Entries of
     processes that died (killed: no disconnect ever ran) are dropped on the way."""
-    key = _key(party_id, "sids")
-    redis.hdel(key, sid)
-    entries = {other: value.decode().partition("|") for other, value in redis.hgetall(key).items()}
-    alive_ids = {pid for pid, _, _ in entries.values() if redis.exists(f"{PROCESS_PREFIX}{pid}")}  # once each
-    dead = [other for other, (pid, _, _) in entries.items() if pid not in alive_ids]
-    if dead:
-        redis.hdel(key, *dead)
-    return any(owner == member_id and pid in alive_ids for pid, _, owner in entries.values())
+    return member_id in live.disconnect(redis, _key(party_id, "sids"), sid)
 
 
 def active_ids(redis: Redis) -> list[int]:

@@ -28,7 +28,7 @@ PARTY_STATUSES = {"invalid": 400, "unauthenticated": 401, "forbidden": 403, "not
 #: streams need only the database and the disk, and keep working (issue 6).
 REDIS_UNAVAILABLE = "the job queue and watch parties (Redis) are unavailable; try again shortly"
 REDIS_RETRY_AFTER_S = 5
-#: A party's write lock held by someone else for its whole wait (store.LOCK_TIMEOUT_S): Redis is up.
+#: A party's write lock held by someone else for its whole wait (live.LOCK_TIMEOUT_S): Redis is up.
 PARTY_BUSY = "the party is busy; try again"
 
 

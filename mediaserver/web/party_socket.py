@@ -25,7 +25,8 @@ from ..party.model import Party, PartyTimings, Rejected
 from ..party.service import Applied, PartyService, Refused
 from ..party.store import now_ms
 from .auth import signed_in_user
-from .errors import PARTY_BUSY, REDIS_RETRY_AFTER_S, REDIS_UNAVAILABLE
+from .errors import PARTY_BUSY
+from .sockets import error_handler, refuse, time_pong, too_big
 
 log = logging.getLogger("mediaserver.party")
 
@@ -36,19 +37,6 @@ TICK_S = 0.25  # timer loop period (s): barrier and grace deadlines land within 
 def room(party_id: int) -> str:
     """The Socket.IO room of a party."""
     return f"party:{party_id}"
-
-
-def _refuse(message: str, **ack) -> dict:
-    """`error {message}` to the sender; returns the ack `{"ok": false, "message", **ack}`."""
-    emit("error", {"message": message})
-    return {"ok": False, "message": message, **ack}
-
-
-def _too_big(event: str, data: object, **ack) -> dict | None:
-    """The refusal of an event whose data is over commands.MAX_EVENT_CHARS, else None."""
-    if commands.oversized(data):
-        return _refuse(f"{event}: data over {commands.MAX_EVENT_CHARS} characters of JSON", **ack)
-    return None
 
 
 class PartyNamespace(Namespace):
@@ -86,7 +74,7 @@ class PartyNamespace(Namespace):
         Answers (Socket.IO ack) `{"ok": true, "member_id", "role", "server_ms"}` or `{"ok": false,
         "message"}`; sends the party's `state` to the room and its `queue` to the joiner.
         """
-        if (refused := _too_big("join", data)) is not None:
+        if (refused := too_big("join", data)) is not None:
             return refused
         data = data if isinstance(data, dict) else {}
         db = get_db()
@@ -94,7 +82,7 @@ class PartyNamespace(Namespace):
             user = signed_in_user()
             row, member = self.service.identify(db, data.get("code"), data.get("token"), user.id if user else None)
         except access.PartyError as exc:
-            return _refuse(str(exc))
+            return refuse(str(exc))
         sid = request.sid
         if sid in self.members:
             self._depart(sid)
@@ -110,7 +98,7 @@ class PartyNamespace(Namespace):
             leave_room(room(row.id))
             if isinstance(exc, RedisError):  # `socket_error` answers the sender
                 raise
-            return _refuse(str(exc))
+            return refuse(str(exc))
         self._broadcast(party, now)
         emit("queue", self.service.queue_view(party))
         return {"ok": True, "member_id": member.member_id, "role": party.members[member.member_id].role,
@@ -122,15 +110,7 @@ class PartyNamespace(Namespace):
 
     def on_time_ping(self, data=None):
         """`time_ping {client_ms}` -> `time_pong {client_ms, server_ms}` to the sender, at once."""
-        server_ms = now_ms()
-        try:
-            if (refused := _too_big("time_ping", data)) is not None:
-                return refused
-            client_ms = commands.parse_time_ping(data)
-        except Rejected as exc:
-            return _refuse(str(exc))
-        emit("time_pong", {"client_ms": client_ms, "server_ms": server_ms})
-        return None
+        return time_pong(data)
 
     def on_report(self, data=None):
         """`report {drift_ms, rtt_ms}` (`commands.parse_report`: checked before anything is recorded):
@@ -140,11 +120,11 @@ class PartyNamespace(Namespace):
         if entry is None:
             return None
         try:
-            if (refused := _too_big("report", data)) is not None:
+            if (refused := too_big("report", data)) is not None:
                 return refused
             drift, rtt = commands.parse_report(data)
         except Rejected as exc:
-            return _refuse(str(exc))
+            return refuse(str(exc))
         metrics.party_drift(drift)
         with self._ticker_lock:  # stored by the next tick (within TICK_S)
             self._reports.setdefault(entry[0], {})[entry[1]] = (drift, rtt, now_ms())
@@ -227,16 +207,16 @@ class PartyNamespace(Namespace):
         repeated `event_id`), else `{"ok": false, "message"[, "code"], "rev"}`: `rev` is the party's
         revision after the command (null when there is no party), the one a client's next `play`,
         `pause` or `seek` carries (party-commands.js sends one at a time)."""
-        if (refused := _too_big(event, data, rev=None)) is not None:
+        if (refused := too_big(event, data, rev=None)) is not None:
             return refused
         entry = self.members.get(request.sid)
         if entry is None:
-            return _refuse(f"{event}: join a party first", rev=None)
+            return refuse(f"{event}: join a party first", rev=None)
         party_id, member_id = entry
         result = self.service.command(get_db(), party_id, member_id, event, data)
         event_id = data.get("event_id") if isinstance(data, dict) else None
         if result is None:
-            return _refuse("this party no longer exists", rev=None)
+            return refuse("this party no longer exists", rev=None)
         if isinstance(result, Refused):
             emit("rejected", {"event_id": event_id, "reason": result.reason, "code": result.code,
                               "state": result.state})
@@ -312,28 +292,10 @@ class PartyNamespace(Namespace):
                 redis_down = False
 
 
-def socket_error(exc: Exception):
-    """The `/party` namespace's error handler (Flask-SocketIO's `on_error`): an event whose handler
-    raised answers its sender `error {message}` and the ack `{"ok": false, "message"[, "retry_after_s"]}`
-    rather than nothing (the client would wait out its own timeout). Redis down (ConnectionError,
-    TimeoutError: `REDIS_UNAVAILABLE`) is logged as one line; anything unexpected with its traceback.
-    A failing `connect` refuses the connection."""
-    event = (getattr(request, "event", None) or {}).get("message")
-    retry = {}  # a passing failure: the ack says when to try again (party.js re-joins then)
-    if isinstance(exc, LockError):
-        message, retry = PARTY_BUSY, {"retry_after_s": 1}
-    elif isinstance(exc, RedisError):
-        log.warning("party event %s: Redis is unavailable (%s: %s)", event, type(exc).__name__, exc)
-        message, retry = REDIS_UNAVAILABLE, {"retry_after_s": REDIS_RETRY_AFTER_S}
-    elif isinstance(exc, access.PartyError):
-        message = str(exc)
-    else:
-        log.error("party event %s failed", event, exc_info=exc)
-        message = "internal error; the server log has the details"
-    if event == "connect":
-        return False
-    emit("error", {"message": message})
-    return {"ok": False, "message": message, **retry}
+#: The `/party` namespace's error handler (`sockets.error_handler`): an event whose handler raised
+#: answers `error {message}` and `{"ok": false, "message"[, "retry_after_s"]}` (party.js re-joins after
+#: `retry_after_s`); a PartyError says its own message.
+socket_error = error_handler(log, "party", PARTY_BUSY, (access.PartyError,))
 
 
 def init_app(app: Flask) -> None:

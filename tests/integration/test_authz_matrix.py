@@ -137,6 +137,8 @@ EXPECTED = {
         MEMBERS, lambda w, p: (f"/api/parties/{w.code}/cover/{w.ids['direct']}", {})),
     # the host (alice) or an admin; a guest is no user at all (401); bob is neither (403)
     ("/api/parties/<code>/end", "POST"): (ADMINS, lambda w, p: (f"/api/parties/{w.new_party()}/end", {})),
+    # the signed-in user's own playback session (a guest's party token is no login: 401)
+    ("/api/session", "GET"): (USERS, lambda w, p: ("/api/session", {})),
     ("/api/playback-errors", "POST"): (MEMBERS, lambda w, p: ("/api/playback-errors", {"json": {
         "kind": "network", "media_file_id": w.ids["direct"], "message": "matrix", "party": w.code}})),
     ("/p/<code>", "GET"): (PUBLIC, lambda w, p: (f"/p/{w.code}", {})),  # the invite page, or the party's

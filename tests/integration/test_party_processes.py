@@ -4,9 +4,6 @@ takes its members back into the party with the timeline intact.
 """
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import time
 import uuid
 
@@ -16,63 +13,12 @@ from redis import Redis
 
 from mediaserver import create_app
 from mediaserver.accounts import create_user
-from tests.helpers import PASSWORD, PROJECT, TEST_REDIS_URL, app_config, clip, csrf_session, media_id
+from tests.helpers import PASSWORD, TEST_REDIS_URL, app_config, clip, csrf_session, media_id
 from tests.party_peer import NS, Peer, now_ms
+from tests.processes import Cluster, free_port, position
 
 BBB = "Movies/BBB (2008).mp4"
 SECRET = "process-test-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Cluster:
-    """`serve.py` processes on one database, one Redis and one Socket.IO channel."""
-
-    def __init__(self, base, env) -> None:
-        self.base, self.env, self.procs, self.logs = base, env, {}, {}
-
-    def start(self, name: str, port: int) -> str:
-        log = open(self.base / f"{name}.log", "ab")
-        self.logs[name] = log
-        self.procs[name] = subprocess.Popen([str(PROJECT / ".venv/bin/python"), "serve.py", "--port", str(port)],
-                                            cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        return f"http://127.0.0.1:{port}"
-
-    def wait_up(self, name: str, url: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.procs[name].poll() is None, f"{name} exited:\n{self.log(name)}"
-            try:  # a process just started answers its first request slowly on a busy machine: wait on
-                requests.get(url + "/p/nosuchcode/qr.svg", timeout=(1, 5))
-                return
-            except (requests.ConnectionError, requests.Timeout):  # (ReadTimeout is not a ConnectionError)
-                time.sleep(0.05)
-        raise AssertionError(f"{name} did not answer HTTP within {timeout} s:\n{self.log(name)}")
-
-    def kill(self, name: str) -> None:
-        self.procs[name].send_signal(signal.SIGKILL)
-        self.procs[name].wait(10)
-
-    def log(self, name: str) -> str:
-        self.logs[name].flush()
-        return (self.base / f"{name}.log").read_text(errors="replace")[-3000:]
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        for log in self.logs.values():
-            log.close()
 
 
 @pytest.fixture
@@ -116,13 +62,6 @@ class Rejoining(Peer):
         self.connects += 1
         self.sio.emit("join", {"code": self.code, "token": ""}, namespace=NS,
                       callback=self._recorder("join_ack"))
-
-
-def position(state: dict, at_ms: int) -> int:
-    """The state's position extrapolated to `at_ms` (the party's timeline rule)."""
-    if state["state"] != "playing":
-        return state["position_ms"]
-    return state["position_ms"] + max(0, at_ms - state["anchor_server_ms"])
 
 
 def test_a_party_spans_two_processes_and_survives_one_being_killed(cluster):

@@ -30,6 +30,9 @@ from mediaserver.models import Participant, ScanRun, TranscodeJob, WatchSession
 from mediaserver.web import errors
 from tests.helpers import PASSWORD, app_config, clip, csrf_session, media_id
 from tests.party_peer import NS, Peer
+from tests.session_world import NS as SESSION_NS
+from tests.session_world import Device
+from tests.session_world import login as login_over_http
 
 #: Played directly; transcoded, its ladder built before Redis stops; transcoded, no ladder yet.
 DIRECT, READY, BARE = ("Movies/Rabbit (2008)/rabbit320.mp4", "Movies/Frames (2010)/frames.mp4",
@@ -297,4 +300,43 @@ def test_party_socket_events_answer_an_error_while_redis_is_down_and_work_again_
         for peer in (host, late):
             if peer is not None and peer.sio.connected:
                 peer.close()
+        server.ensure_up()
+
+
+def test_session_socket_events_answer_an_error_while_redis_is_down_and_work_again_after(env, live):
+    app, server = env
+    http = login_over_http(live, "alice")
+    laptop, late = Device(live, http, "Laptop"), None
+    try:
+        rev = laptop.latest()["rev"]
+
+        server.kill()
+
+        late = Device(live, login_over_http(live, "alice"))  # connecting needs no Redis: an error instead of a state
+        assert "unavailable" in late.wait("error")[0]["message"]
+        mark = laptop.mark()
+        began = time.monotonic()
+        ack = laptop.command("play", rev)
+        assert time.monotonic() - began < FAST_S
+        assert ack["ok"] is False and "Redis" in ack["message"] and ack["retry_after_s"] > 0
+        assert "unavailable" in laptop.wait("error", since=mark)[0]["message"]
+        assert "Redis" in late.register("Phone")["message"]
+        response, elapsed = timed(http.get, live + "/api/session")
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0 and elapsed < FAST_S
+        mark = laptop.mark()
+        laptop.sio.emit("time_ping", {"client_ms": 1}, namespace=SESSION_NS)  # needs no Redis
+        assert laptop.wait("time_pong", since=mark)[0]["client_ms"] == 1
+
+        server.start()
+
+        assert late.register("Phone")["ok"]
+        # this Redis keeps nothing (no persistence): the session starts afresh, the laptop registers again
+        ack = laptop.command("set_queue", 0, track_ids=[])
+        assert (ack["ok"], ack["code"]) == (False, "forbidden")
+        assert laptop.register("Laptop")["ok"] and laptop.command("set_queue", 0, track_ids=[])["ok"]
+        assert [d["name"] for d in http.get(live + "/api/session").json()["devices"]] == ["Laptop", "Phone"]
+    finally:
+        for device in (laptop, late):
+            if device is not None and device.sio.connected:
+                device.close()
         server.ensure_up()
