@@ -1,5 +1,5 @@
-"""Music pages (issue 14): the albums grid, the artists, an album, an artist and the music search, every
-one the same shell (`templates/music.html`) with the player bar. static/js/music.js renders the view
+"""Music pages (issue 14): the albums grid, the artists, an album, an artist, the music search and the
+user's playlists, every one the same shell (`templates/music.html`) with the player bar. static/js/music.js renders the view
 of the URL from the JSON API (`web/music.py`, `web/search.py`) and moves between views with the
 History API, so the bar's <audio> elements keep playing while the user browses; a direct load or a
 reload of any of these URLs renders its view the same way.
@@ -8,11 +8,11 @@ A music file opened elsewhere (`/watch/<id>` from a title page or Files) is sent
 with the track playing (`?play=<track id>`), not to the video player."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..db import get_db
-from ..models import Album, Artist, Track
+from ..models import Album, Artist, Playlist, Track
 from .auth import login_required
 from .pagination import get_or_404
 
@@ -62,6 +62,23 @@ def artist_page(artist_id: int):
 def search_page():
     """Artists, albums and tracks matching `q` (`GET /api/search`)."""
     return _shell("search", "Search music")
+
+
+@bp.get("/music/playlists")
+@login_required
+def playlists_page():
+    """The user's playlists (`/api/playlists`) and a form to make one."""
+    return _shell("playlists", "Playlists")
+
+
+@bp.get("/music/playlists/<int:playlist_id>")
+@login_required
+def playlist_page(playlist_id: int):
+    """One of the user's playlists; another user's, or an unknown one, is a 404 page (as the API)."""
+    found = get_db().scalar(select(Playlist).where(Playlist.id == playlist_id, Playlist.user_id == g.user.id))
+    if found is None:
+        abort(404, f"playlist {playlist_id} doesn't exist")
+    return _shell("playlist", found.name)
 
 
 def _watch_a_track():

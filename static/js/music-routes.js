@@ -8,6 +8,8 @@ const ROUTES = [
   [/^\/music\/albums\/(\d+)\/?$/, "album"],
   [/^\/music\/artists\/(\d+)\/?$/, "artist"],
   [/^\/music\/search\/?$/, "search"],
+  [/^\/music\/playlists\/?$/, "playlists"],
+  [/^\/music\/playlists\/(\d+)\/?$/, "playlist"],
 ];
 
 // `{view, id, q, play, sort}` for a path and query string, or null when it is no music page.
@@ -38,3 +40,4 @@ export function isMusicLink(href, base) {
 export const searchUrl = (q) => "/music/search?q=" + encodeURIComponent(q);
 export const albumUrl = (id) => "/music/albums/" + id;
 export const artistUrl = (id) => "/music/artists/" + id;
+export const playlistUrl = (id) => "/music/playlists/" + id;

@@ -1,9 +1,10 @@
 // The music pages' views, rendered into #music-view from the JSON API (docs/API.md, "Music" and
 // "Search"): the albums' grid (covers), the artists, an album with its track list, an artist's albums,
-// the music search. `render(route, actions)` returns `{node, title, tracks}` (the album's tracks, for
+// the music search, the user's playlists (music-playlists.js). `render(route, actions)` returns `{node, title, tracks}` (the album's tracks, for
 // `?play=`); `actions` are the queue's: playTracks(tracks, start, {shuffle}), playNext(tracks),
 // addToQueue(tracks), and navigate(url) (the router's).
 import { el, formatDuration } from "./dom.js";
+import { albumTools, playlist, playlists } from "./music-playlists.js";
 import { albumUrl, artistUrl } from "./music-routes.js";
 
 const PER_PAGE = 60;
@@ -131,7 +132,8 @@ async function album(route, actions, box) {
           button("Shuffle", "Shuffle album", () => actions.playTracks(tracks, Math.floor(Math.random() * tracks.length),
                                                                       { shuffle: true }), "secondary"), " ",
           button("Play next", "Play album next", () => actions.playNext(tracks), "secondary"), " ",
-          button("+ Queue", "Add album to queue", () => actions.addToQueue(tracks), "secondary")))),
+          button("+ Queue", "Add album to queue", () => actions.addToQueue(tracks), "secondary")),
+        albumTools(tracks))),
     trackTable(tracks, actions, { albumArtistId: a.album_artist_id, discs: a.disc_count }));
   return { title: a.title, tracks };
 }
@@ -163,7 +165,11 @@ async function search(route, actions, box) {
   return { title: "Search: " + route.q };
 }
 
-const VIEWS = { albums, artists, album, artist, search };
+const VIEWS = {
+  albums, artists, album, artist, search,
+  playlists: (route, actions, box) => playlists(route, actions, box, heading),
+  playlist: (route, actions, box) => playlist(route, actions, box, heading),
+};
 
 // Render `route` into a new element: `{node, title, tracks}` (the caller shows `node` if the route is
 // still the page's by then).

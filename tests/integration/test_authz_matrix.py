@@ -103,6 +103,8 @@ EXPECTED = {
     ("/music/albums/<int:album_id>", "GET"): (USERS, lambda w, p: ("/music/albums/999999", {})),
     ("/music/artists/<int:artist_id>", "GET"): (USERS, lambda w, p: ("/music/artists/999999", {})),
     ("/music/search", "GET"): (USERS, lambda w, p: ("/music/search?q=friday", {})),
+    ("/music/playlists", "GET"): (USERS, lambda w, p: ("/music/playlists", {})),
+    ("/music/playlists/<int:playlist_id>", "GET"): (USERS, lambda w, p: ("/music/playlists/999999", {})),
     ("/api/library/movies", "GET"): (USERS, lambda w, p: ("/api/library/movies", {})),
     ("/api/library/movies/<int:movie_id>", "GET"): (USERS, lambda w, p: (f"/api/library/movies/{w.ids['movie']}",
                                                                          {})),

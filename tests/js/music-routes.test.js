@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { albumUrl, artistUrl, isMusicLink, parseRoute, searchUrl } from "../../static/js/music-routes.js";
+import { albumUrl, artistUrl, isMusicLink, parseRoute, playlistUrl, searchUrl } from "../../static/js/music-routes.js";
 
 test("each music URL names its view, with its id, search and track to play", () => {
   assert.equal(parseRoute("/music").view, "albums");
@@ -13,6 +13,8 @@ test("each music URL names its view, with its id, search and track to play", () 
   assert.equal(parseRoute("/music/albums/12", "?play=x").play, null);
   assert.deepEqual(parseRoute("/music/artists/3"), { view: "artist", id: 3, q: "", play: null, sort: null });
   assert.equal(parseRoute("/music/search", "?q=%20bj%C3%B6rk%20").q, "björk");
+  assert.equal(parseRoute("/music/playlists").view, "playlists");
+  assert.deepEqual(parseRoute(playlistUrl(7)), { view: "playlist", id: 7, q: "", play: null, sort: null });
 });
 
 test("other paths are no music page", () => {
