@@ -61,10 +61,16 @@ def link_clip(rel: str, target: str | bytes | os.PathLike) -> None:
     link, or a copy (shutil.copy2) where linking fails (another file system; a file this user may not
     link to, fs.protected_hardlinks). Never a symlink: the server refuses every file whose real path
     leaves its library folder (README "Security"); tests of that make their symlinks themselves."""
+    link_file(clip(rel), target)
+
+
+def link_file(source: str | os.PathLike, target: str | bytes | os.PathLike) -> None:
+    """`source` (a shared file: a clip, a file of MUSIC_TAGS) at `target` as a hard link, or a copy
+    where linking fails; never a symlink (see `link_clip`)."""
     try:
-        os.link(clip(rel), target)
+        os.link(source, target)
     except OSError:
-        shutil.copy2(clip(rel), target)
+        shutil.copy2(source, target)
 
 
 def make_library(root: Path, files: dict[str, str]) -> Path:

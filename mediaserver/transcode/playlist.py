@@ -55,8 +55,10 @@ def _quoted(text: str) -> str:
 def render_master(video: list[Rendition], audios: list[Rendition] | Rendition | None,
                   subtitles: list[SubtitleRendition] | None = None) -> str:
     """Master playlist text. Video variants reference the audio group (every audio rendition) and the
-    subtitle group; an audio-only title gets one variant per audio rendition. Raises ValueError when
-    there is no rendition at all."""
+    subtitle group; an audio-only title gets one variant per audio rendition (CODECS="mp4a.40.2", no
+    RESOLUTION), the default one first: a player starts with the first variant listed (RFC 8216
+    6.3.1; hls.js's first level), and hls.js plays no alternate audio beside audio-only variants, so
+    the tracks are the variants. Raises ValueError when there is no rendition at all."""
     if isinstance(audios, Rendition):
         audios = [audios]
     audios, subtitles = list(audios or []), list(subtitles or [])
@@ -64,7 +66,7 @@ def render_master(video: list[Rendition], audios: list[Rendition] | Rendition | 
         raise ValueError("a master playlist needs at least one rendition")
     lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"]
     if not video:
-        for audio in audios:
+        for audio in sorted(audios, key=lambda a: not a.default):  # a stable sort: file order otherwise
             lines += [f'#EXT-X-STREAM-INF:BANDWIDTH={audio.peak_bps},AVERAGE-BANDWIDTH={audio.average_bps},'
                       f'CODECS="{audio.codecs}"', audio.uri]
         return "\n".join(lines) + "\n"

@@ -249,16 +249,17 @@ def _accel_uri(real: str) -> str | None:
     return f"{prefix}/files{quote(os.fsencode(real))}"
 
 
-def _send_inside(base: str, subpath: str, max_age: int):
+def _send_inside(base: str, subpath: str, max_age: int, mimetype: str | None = None):
     """Send `base/subpath` when it resolves inside `base`; 404 JSON otherwise. Behind nginx (an
     X-Accel prefix set) the answer, after the same checks, is an empty 200 naming the file in
     `X-Accel-Redirect`: nginx sends it (sendfile, Range, conditional requests) with the Content-Type
     and Cache-Control given here. `max_age` (s): how long a browser may keep the file (0: ask again
-    every time); see `_cache_privately`."""
+    every time); see `_cache_privately`. `mimetype` (a direct-play file's, `Decision.mime`) else by
+    the file's extension (CONTENT_TYPES)."""
     real = resolved_inside(base, subpath)
     if real is None:
         return error_response(404, "no such file")
-    mimetype = CONTENT_TYPES.get(os.path.splitext(real)[1], "application/octet-stream")
+    mimetype = mimetype or CONTENT_TYPES.get(os.path.splitext(real)[1], "application/octet-stream")
     accel = _accel_uri(real)
     if accel is not None:
         response = current_app.response_class(mimetype=mimetype)
@@ -318,14 +319,16 @@ def _served_folder(media_id: int) -> str | None:
 @bp.get("/media/<int:media_id>/<token>/<name>")
 @stream_token_required
 def direct_file(media_id: int, token: str, name: str):
-    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416).
+    """Direct play: the source file itself (Range requests answered 206, unsatisfiable ones 416), sent
+    as its decision's MIME type (video/mp4, audio/flac, audio/mpeg...).
     `name` must be the file's own name, as `playback_info` puts it in the URL (404 JSON otherwise)."""
     media = get_media_or_404(media_id)
     if name != _direct_name(media):
         return error_response(404, f"media file {media_id} is not named {name!r}; ask /playback for its URL")
-    if media.status != "ok" or decision_for(media_facts(media)).method != DIRECT:
+    decision = decision_for(media_facts(media)) if media.status == "ok" else None
+    if decision is None or decision.method != DIRECT:
         return error_response(404, f"media file {media_id} is not played directly; ask /playback for its URL")
-    return _send_inside(media.root, media.path, 0)
+    return _send_inside(media.root, media.path, 0, decision.mime)
 
 
 @bp.get("/media/<int:media_id>/<token>/subs/<key>.vtt")

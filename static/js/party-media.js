@@ -13,7 +13,7 @@
 // cuts short the wait of a failed load (back online, socket reconnected).
 // The menus, tracks, token rewrite and renewal timer are player-core.js's, shared with player.js.
 import {
-  chooseSubtitles, errorKind, followHls, listUnconvertible, option, reportPlaybackError, scheduleRenewal,
+  chooseAudio, chooseSubtitles, errorKind, followHls, listUnconvertible, option, reportPlaybackError, scheduleRenewal,
   showFileTracks, tokenOf, tokenRewriter,
 } from "./player-core.js";
 
@@ -36,7 +36,7 @@ export class PartyMedia {
     this.retryNow = () => {};  // cut a pending retry's wait short (the page calls it when back online)
     this.lastReattach = 0;
     quality.addEventListener("change", () => { if (this.hls) this.hls.currentLevel = Number(quality.value); });
-    audio.addEventListener("change", () => { if (this.hls) this.hls.audioTrack = Number(audio.value); });
+    audio.addEventListener("change", () => { if (this.hls) chooseAudio(this.hls, Number(audio.value)); });
     subtitles.addEventListener("change", () => chooseSubtitles(this.video, this.hls, Number(subtitles.value)));
     video.addEventListener("error", () => this.onVideoError());
   }
@@ -159,7 +159,7 @@ export class PartyMedia {
     const hls = new Hls({ startPosition: Math.max(0, this.startMs() / 1000), xhrSetup: tokenRewriter(() => this.token) });
     this.hls = hls;
     let recoveries = 0;
-    followHls(hls, this.menus, this.say);
+    followHls(hls, this.menus, this.say, body.audio);
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (!data.fatal) return;
       this.report(errorKind(data), data.details);

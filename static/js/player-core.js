@@ -6,6 +6,7 @@
 // Stream URLs carry a short-lived token as a path component (`/hls/<id>/<token>/...`,
 // `/media/<id>/<token>/...`): a page renews it at 80 % of its life (ttl_s, in s) and every later hls.js
 // request is rewritten to carry the newest one.
+import { audioVariants, startVariant } from "./audio-variants.js";
 import { csrfFetch } from "./csrf.js";
 
 export const TOKEN_PATH = /\/(hls|media)\/(\d+)\/[^/]+\//;
@@ -83,8 +84,17 @@ export function fillLevels(menu, hls) {
   });
 }
 
-export function fillAudio(menu, hls) {
+// The audio menu: hls.js's audio tracks, or for an audio-only title its variants (audio-variants.js),
+// named from /playback's `audio` (`tracks`).
+export function fillAudio(menu, hls, tracks) {
   menu.innerHTML = "";
+  const variants = audioVariants(hls.levels, tracks);
+  if (variants) {
+    variants.forEach((v) => option(menu, v.level, v.name + (v.language ? " [" + v.language + "]" : ""),
+                                   v.level === hls.currentLevel));
+    menu.closest("label").hidden = variants.length < 2;
+    return;
+  }
   hls.audioTracks.forEach((track, i) => option(menu, i, track.name + (track.lang ? " [" + track.lang + "]" : ""),
                                                i === hls.audioTrack));
   menu.closest("label").hidden = hls.audioTracks.length < 2;
@@ -107,15 +117,33 @@ export function chooseSubtitles(video, hls, index) {
   }
 }
 
+// The audio menu's choice `value`: an audio track of hls.js, or an audio-only title's variant (pinned).
+export function chooseAudio(hls, value) {
+  if (audioVariants(hls.levels)) hls.currentLevel = value;
+  else hls.audioTrack = value;
+}
+
 // Keep the menus `{quality, audio, subtitles}` in step with `hls`, and say the rung it switches to.
-export function followHls(hls, menus, say) {
-  hls.on(Hls.Events.MANIFEST_PARSED, () => fillLevels(menus.quality, hls));
+// An audio-only title (`tracks`: /playback's `audio`) has no quality menu: its variants are its audio
+// tracks, the default one pinned from the start.
+export function followHls(hls, menus, say, tracks) {
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    const variants = audioVariants(hls.levels, tracks);
+    if (!variants) {
+      fillLevels(menus.quality, hls);
+      return;
+    }
+    menus.quality.closest("label").hidden = true;
+    hls.currentLevel = startVariant(variants);
+    fillAudio(menus.audio, hls, tracks);
+  });
   hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
     const level = hls.levels[data.level];
     if (level && level.height) say((hls.autoLevelEnabled ? "Auto: " : "") + level.height + "p");
+    else if (audioVariants(hls.levels)) fillAudio(menus.audio, hls, tracks);
   });
-  hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => fillAudio(menus.audio, hls));
-  hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => fillAudio(menus.audio, hls));
+  hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => fillAudio(menus.audio, hls, tracks));
+  hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, () => fillAudio(menus.audio, hls, tracks));
   hls.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, () => fillSubtitles(menus.subtitles, hls.subtitleTracks, hls.subtitleTrack));
 }
 

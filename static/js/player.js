@@ -11,7 +11,7 @@
 // Test hook: window.mediaserverHls (the hls.js instance).
 import { csrfFetch } from "./csrf.js";
 import {
-  chooseSubtitles, errorKind, followHls, listUnconvertible, reportPlaybackError, scheduleRenewal, showFileTracks,
+  chooseAudio, chooseSubtitles, errorKind, followHls, listUnconvertible, reportPlaybackError, scheduleRenewal, showFileTracks,
   tokenOf, tokenRewriter,
 } from "./player-core.js";
 
@@ -61,7 +61,7 @@ function playHls(body) {
     startPosition: body.resume_ms ? body.resume_ms / 1000 : 0,  // from the start, even while it grows
     xhrSetup: tokenRewriter(() => token),
   });
-  followHls(hls, menus, say);
+  followHls(hls, menus, say, body.audio);
   hls.on(Hls.Events.MANIFEST_PARSED, start);
   hls.on(Hls.Events.ERROR, (_e, data) => {
     if (!data.fatal) return;
@@ -174,7 +174,7 @@ async function main() {
 }
 
 menus.quality.addEventListener("change", () => { if (hls) hls.currentLevel = Number(menus.quality.value); });
-menus.audio.addEventListener("change", () => { if (hls) hls.audioTrack = Number(menus.audio.value); });
+menus.audio.addEventListener("change", () => { if (hls) chooseAudio(hls, Number(menus.audio.value)); });
 menus.subtitles.addEventListener("change", () => chooseSubtitles(video, hls, Number(menus.subtitles.value)));
 video.addEventListener("error", () => {
   const error = video.error;

@@ -5,16 +5,17 @@ import pytest
 from rq import Queue
 from sqlalchemy import select
 
-from tests.helpers import make_library, run_worker
+from tests.helpers import MUSIC_TAGS, link_file, make_library, run_worker
 
 
 @pytest.fixture
 def scanned(app, tmp_path, runner):
     library = make_library(tmp_path / "lib", {
         "a/rabbit320.mp4": "video/rabbit320.mp4",
-        "b/bear.flac": "audio/bear.flac",
         "c/broken.mp4": "broken/sample_malformed_free_box.mp4",
     })
+    (library / "b").mkdir()
+    link_file(MUSIC_TAGS / "silence-44-s.wv", library / "b" / "silence.wv")  # WavPack: no browser plays it
     assert runner.invoke(args=["scan", str(library)]).exit_code == 0
     return app
 
@@ -22,7 +23,7 @@ def scanned(app, tmp_path, runner):
 def test_media_files_are_listed_with_pagination(scanned, auth_client):
     page = auth_client.get("/api/library/media-files?per_page=2").json
     assert (page["total"], page["page"], page["per_page"]) == (3, 1, 2)
-    assert [i["path"] for i in page["items"]] == ["a/rabbit320.mp4", "b/bear.flac"]
+    assert [i["path"] for i in page["items"]] == ["a/rabbit320.mp4", "b/silence.wv"]
     assert [i["path"] for i in auth_client.get("/api/library/media-files?per_page=2&page=2").json["items"]] == \
            ["c/broken.mp4"]
 
@@ -72,12 +73,12 @@ def test_playback_decides_direct_play_or_queues_a_ladder(scanned, auth_client):
     direct = auth_client.get(f"/api/media-files/{ids['a/rabbit320.mp4']}/playback")  # H.264/AAC MP4: the file itself
     assert direct.status_code == 200 and (direct.json["method"], direct.json["kind"]) == ("direct", "file")
     assert direct.json["url"].endswith("/rabbit320.mp4") and direct.json["reasons"] == []
-    flac = auth_client.get(f"/api/media-files/{ids['b/bear.flac']}/playback")  # FLAC: an HLS ladder, queued on first ask
-    assert flac.status_code == 409 and flac.json["method"] == "transcode" and flac.json["status"] == "queued"
-    assert "audio codec flac is not AAC" in flac.json["reasons"]
+    wavpack = auth_client.get(f"/api/media-files/{ids['b/silence.wv']}/playback")  # an HLS ladder, queued on first ask
+    assert wavpack.status_code == 409 and wavpack.json["method"] == "transcode" and wavpack.json["status"] == "queued"
+    assert wavpack.json["reasons"] == ["audio codec wavpack in container wv is not one a browser plays"]
     assert Queue(scanned.config["RQ_QUEUE"], connection=scanned.redis).count == 1
-    again = auth_client.get(f"/api/media-files/{ids['b/bear.flac']}/playback")
-    assert again.json["transcode"]["id"] == flac.json["transcode"]["id"]  # the same job, not a second one
+    again = auth_client.get(f"/api/media-files/{ids['b/silence.wv']}/playback")
+    assert again.json["transcode"]["id"] == wavpack.json["transcode"]["id"]  # the same job, not a second one
     broken = auth_client.get(f"/api/media-files/{ids['c/broken.mp4']}/playback")
     assert broken.status_code == 409 and broken.json["status"] == "unreadable" and broken.json["error"]
 

@@ -14,7 +14,7 @@ from mediaserver.db import get_db
 from mediaserver.models import Album, Artist, MediaFile, Track
 from mediaserver.scanner import tagreader
 from mediaserver.text import normalize_title
-from tests.helpers import MUSIC_TAGS, PASSWORD, app_config, media_id
+from tests.helpers import MUSIC_TAGS, PASSWORD, app_config, link_file, media_id
 from tests.music_library import library, music_app, tag_vorbis, tone  # noqa: F401
 
 def last_line(result):
@@ -120,12 +120,7 @@ def test_every_file_of_music_tags_is_catalogued_or_failed_with_a_reason(tmp_path
     root.mkdir()
     files = sorted(p.name for p in MUSIC_TAGS.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_EXTENSIONS)
     for name in files:
-        try:
-            os.link(MUSIC_TAGS / name, root / name)
-        except OSError:
-            import shutil
-
-            shutil.copy2(MUSIC_TAGS / name, root / name)
+        link_file(MUSIC_TAGS / name, root / name)
     app = create_app(app_config(tmp_path, LIBRARY_ROOTS=[str(root)], PROBE_WORKERS=2))
     result = app.test_cli_runner().invoke(args=["scan"])
     assert result.exit_code == 0, result.output

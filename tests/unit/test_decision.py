@@ -57,9 +57,9 @@ def test_hdr_and_interlacing_are_flagged_for_the_filters():
     assert decide("mpegts", [video(codec="mpeg2video", field_order="tt")]).interlaced
 
 
-def test_audio_only_flac_is_transcoded_and_cover_art_is_not_video():
+def test_audio_only_flac_plays_directly_and_cover_art_is_not_video():
     cover = StreamFacts(1, "video", "png", width=500, height=500, attached_pic=True)
-    assert decide("flac", [StreamFacts(0, "audio", "flac"), cover]).method == TRANSCODE
+    assert decide("flac", [StreamFacts(0, "audio", "flac"), cover]).method == DIRECT  # tests/unit/test_decision_audio.py
 
 
 def test_subtitle_kinds():

@@ -36,6 +36,14 @@ def test_audio_only_title_gets_one_audio_variant():
     assert variant.stream_info.resolution is None
 
 
+def test_an_audio_only_title_lists_its_default_track_first_then_the_others_in_file_order():
+    tracks = [Rendition(f"audio_{i}/index.m3u8", "mp4a.40.2", 130_000, 128_000, 4.0, default=i == 1, language=lang)
+              for i, lang in enumerate(("en", "fr", "de"))]
+    master = m3u8.loads(render_master([], tracks))
+    assert [p.uri for p in master.playlists] == ["audio_1/index.m3u8", "audio_0/index.m3u8", "audio_2/index.m3u8"]
+    assert not master.media and {p.stream_info.codecs for p in master.playlists} == {"mp4a.40.2"}
+
+
 def test_empty_ladder_is_an_error():
     with pytest.raises(ValueError):
         render_master([], None)
