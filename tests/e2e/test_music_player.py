@@ -1,10 +1,12 @@
-"""Audio in headless Chromium through the player page: a FLAC file played directly, a WavPack file
-transcoded to an audio-only HLS, and a file with two audio tracks whose menu switches between them."""
+"""Audio in headless Chromium through a party's page (a music file's `/watch/<id>` opens the music player:
+tests/e2e/test_music.py): a FLAC file played directly, a WavPack file transcoded to an audio-only HLS,
+and a file with two audio tracks whose menu switches between them."""
 import pytest
 from redis import Redis
 
 from mediaserver import create_app
 from mediaserver.accounts import create_user
+from tests.e2e.party_server import csrf_post
 from tests.e2e.test_player import PLAYING_PAST, log_in, playback
 from tests.helpers import MUSIC_TAGS, PASSWORD, TEST_REDIS_URL, app_config, link_clip, link_file, media_id, run_worker, \
     serving
@@ -33,16 +35,26 @@ def music_server(tmp_path_factory):
     redis.flushdb()
 
 
+def open_playing(page, base, media_file_id):
+    """A party on the file, its page open and playing (the party page has the player's audio menu)."""
+    made = csrf_post(page.context, base + "/api/parties", {"media_file_id": media_file_id})
+    assert made.status == 201, made.text()
+    page.goto(f"{base}/p/{made.json()['code']}")
+    page.wait_for_function("() => window.partySync && document.getElementById('video').readyState >= 1",
+                           timeout=30_000)
+    page.evaluate("() => window.partySync.play()")
+
+
 def test_a_flac_plays_directly_and_a_wavpack_file_through_hls(page, music_server):
     app, base = music_server
     log_in(page, base)
     flac = media_id(app, FLAC)
-    page.goto(f"{base}/watch/{flac}")
+    open_playing(page, base, flac)
     page.wait_for_function(PLAYING_PAST, arg=0.5, timeout=30_000)
     assert (playback(page, base, flac)["kind"]) == "file"
     assert page.evaluate("document.querySelector('video').currentSrc").endswith("/bear.flac")
     wavpack = media_id(app, WAVPACK)
-    page.goto(f"{base}/watch/{wavpack}")
+    open_playing(page, base, wavpack)
     page.wait_for_function(PLAYING_PAST, arg=0.5, timeout=30_000)
     info = playback(page, base, wavpack)
     assert (info["method"], info["kind"]) == ("transcode", "hls")
@@ -53,7 +65,7 @@ def test_a_flac_plays_directly_and_a_wavpack_file_through_hls(page, music_server
 def test_two_audio_tracks_are_offered_the_default_first_and_switch(page, music_server):
     app, base = music_server
     log_in(page, base)
-    page.goto(f"{base}/watch/{media_id(app, TWO)}")
+    open_playing(page, base, media_id(app, TWO))
     page.wait_for_function(PLAYING_PAST, arg=0.3, timeout=30_000)
     assert page.locator("#audio").is_visible() and not page.locator("#quality").is_visible()
     options = page.eval_on_selector_all("#audio option", "os => os.map(o => [o.textContent, o.selected])")
