@@ -12,15 +12,18 @@
 //   plays the current track at the projected position (sync-rules.js roomPosition: position_ms +
 //   (serverNow - anchor_server_ms) while playing, its start waiting for the anchor), seeking when it
 //   is more than RESEEK_MS off; every other device empties its <audio> elements and shows the same
-//   track and position, silent. At a track's end the active device plays the next one by itself
+//   track and position, silent. The active device's drift is then judged every CHECK_MS and corrected
+//   as a party member's (sync-rules.js correction: playbackRate within 5 %, a seek past 2 s). At a track's end the active device plays the next one by itself
 //   (gapless, music-player.js) and sends nothing: the server moves on at the same moment.
 // - UI changes to the queue (play an album, play next, add, move, remove, shuffle) send `set_queue`
 //   with the whole new order, the current track's position kept when it stays current.
 // Test hook: window.mediaserverMusic.session.
 import { PartyClock, eventId } from "./party-clock.js";
-import { roomPosition } from "./sync-rules.js";
+import { correction, learnSeekLatency, roomPosition, seekAim } from "./sync-rules.js";
 
-export const RESEEK_MS = 500;   // the active device's drift from the projection that seeks
+export const RESEEK_MS = 500;   // the active device's drift from the projection that seeks at once
+export const CHECK_MS = 200;    // the active device's drift is judged this often (sync-rules.js correction)
+export const START_LATENCY_MS = 80;  // a start at a position lags it this much before it is learned (ms)
 export const IDS_PER_REQUEST = 500;
 export const HAND_OVER_MS = 1000;  // a next track this close to the current one's end is left to the hand-over
 const DEVICE_KEY = "mediaserver.music.device";
@@ -58,6 +61,9 @@ export class MusicSession extends EventTarget {
     this.tracks = new Map();  // track id -> track, for the session's queue
     this.shown = 0;           // the number of the latest state: an older one that resolves late is dropped
     this.startTimer = null;
+    this.seekLatency = START_LATENCY_MS;  // learned from every start at a position (sync-rules.js)
+    this.fresh = false;       // a start at a position not yet measured
+    this.correcting = null;
     player.controls = this;
     const transports = new URLSearchParams(location.search).get("transport") === "polling" ? ["polling"] : ["websocket"];
     const socket = this.socket = io("/session", { transports, reconnectionDelay: 500, reconnectionDelayMax: 2000 });
@@ -73,6 +79,7 @@ export class MusicSession extends EventTarget {
     socket.on("error", (e) => this.player.say(e && e.message ? e.message : "The session is unavailable."));
     setInterval(() => this.clock.burst(), 30000);
     setInterval(() => { if (this.playing && !this.active) player.emit("time"); }, 250);
+    setInterval(() => this.check(), CHECK_MS);
   }
 
   get active() { return Boolean(this.state) && this.state.active_device_id === this.deviceId; }
@@ -219,7 +226,7 @@ export class MusicSession extends EventTarget {
         el.pause();
         if (Math.abs(el.currentTime * 1000 - s.position_ms) > 50) el.currentTime = s.position_ms / 1000;
       } else if (el.paused) {
-        el.currentTime = target() / 1000;
+        el.currentTime = seekAim(target(), this.seekLatency) / 1000;
         this.startTimer = setTimeout(() => player.start(slot, false), wait());
       } else if (Math.abs(el.currentTime * 1000 - target()) > RESEEK_MS) {
         el.currentTime = target() / 1000;
@@ -234,7 +241,32 @@ export class MusicSession extends EventTarget {
       player.emit("track");  // the server's end came first: the gapless hand-over plays it (music-player.js)
       return;
     }
-    player.playEntry(entry, { at: target, play: s.state === "playing", wait });
+    this.fresh = s.state === "playing";
+    player.playEntry(entry, { at: () => (s.state === "playing" ? seekAim(target(), this.seekLatency) : target()),
+                              play: s.state === "playing", wait });
+  }
+
+  // The active device against the projection, as a party member's video (sync-rules.js): a small
+  // drift by playbackRate, a large one by a seek; a start at a position teaches its latency.
+  check() {
+    const s = this.state, slot = this.player.active, el = slot.el;
+    if (!this.active || !s || s.state !== "playing" || !slot.ready || el.paused || slot.entry !== this.queue.current()
+        || this.clock.serverNow() < s.anchor_server_ms) {
+      if (this.correcting !== null) el.playbackRate = 1;
+      this.correcting = null;
+      return;
+    }
+    const target = roomPosition(s, this.clock.serverNow(), s.duration_ms);
+    if (this.fresh && el.currentTime > 0) {
+      this.fresh = false;
+      this.seekLatency = Math.max(0, learnSeekLatency(this.seekLatency, this.seekLatency + target - el.currentTime * 1000));
+    }
+    const r = correction({ currentMs: el.currentTime * 1000, targetMs: target, durationMs: s.duration_ms,
+                           canPlay: el.readyState >= 3, correctingSinceMs: this.correcting, nowMs: performance.now() });
+    this.correcting = r.correctingSinceMs;
+    if (r.action === "rate") el.playbackRate = r.rate;
+    else if (r.action === "stop") el.playbackRate = 1;
+    else if (r.action === "seek") { el.playbackRate = 1; el.currentTime = seekAim(target, this.seekLatency) / 1000; }
   }
 
   // A track that was not ready (a transcode) is asked for again: play what the session says.
