@@ -54,7 +54,7 @@ def devices(browser, music_server):  # noqa: F811 (the fixture imported above)
         pages.append(page)
     yield pages[0], pages[1], url
     for context in contexts:
-        context.close()
+        context.close()  # a second close (a test closed one) does nothing
     assert not errors, errors
 
 
@@ -116,3 +116,25 @@ def test_a_pause_from_b_reaches_a_and_b_takes_over_where_a_was(devices):
     assert abs(off) <= START_BOUND_MS
     assert now_b["element"] >= where_a_was["element"]
     assert devices_b.locator("li[aria-current=true]").text_content().startswith("Chrome on Linux (this browser)")
+
+
+def test_a_page_loaded_later_offers_to_resume_the_paused_session(devices):
+    a, b, base = devices
+    a.goto(f"{base}/music/albums/{album_id(a, base, 'Queue Album')}")
+    a.get_by_role("button", name="Play album", exact=True).click()
+    a.wait_for_function(PLAYING, timeout=15_000)
+    a.wait_for_function("() => window.mediaserverMusic.player.element.currentTime > 1", timeout=10_000)
+    a.context.close()  # the active device leaves while playing: the session pauses where it was
+
+    b.goto(base + "/music")
+    session_is(b, "paused", "Alpha")
+    resume = b.get_by_role("button", name="Resume where you stopped")
+    resume.wait_for()
+    held = b.evaluate(POSITIONS)
+    assert held["projected"] > 1000 and held["silent"], held
+    assert b.locator("#pb-time").text_content() != "0:00"
+    resume.click()  # no other device is online: B plays it, from where A was
+    b.wait_for_function(PLAYING, timeout=10_000)
+    now = b.evaluate(POSITIONS)
+    assert now["active"] and now["element"] >= held["projected"] - START_BOUND_MS, (held, now)
+    assert resume.is_hidden()
