@@ -138,3 +138,15 @@ def test_a_page_loaded_later_offers_to_resume_the_paused_session(devices):
     now = b.evaluate(POSITIONS)
     assert now["active"] and now["element"] >= held["projected"] - START_BOUND_MS, (held, now)
     assert resume.is_hidden()
+
+
+def test_tracks_by_ids_for_the_session_queue(devices):
+    """`GET /api/library/tracks?ids=`: how a device learns the tracks of a queue another one made."""
+    a, _b, base = devices
+    request = a.context.request
+    ids = [t["id"] for t in request.get(f"{base}/api/library/tracks?q=long").json()["items"]]
+    assert len(ids) == 2
+    found = request.get(f"{base}/api/library/tracks?ids={ids[1]},{ids[0]},999999").json()
+    assert sorted(t["id"] for t in found["items"]) == sorted(ids) and found["total"] == 2
+    assert request.get(f"{base}/api/library/tracks?ids=1,x").status == 400
+    assert request.get(f"{base}/api/library/tracks?ids=" + ",".join(["1"] * 501)).status == 400
