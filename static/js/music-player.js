@@ -294,15 +294,6 @@ export class MusicPlayer extends EventTarget {
     else { this.emit("state"); this.say("End of the queue."); }
   }
 
-  // After the queue changed: play its current entry if it is another, and preload what follows.
-  sync() {
-    const current = this.queue.current();
-    if (!current) this.stop();
-    else if (current !== this.active.entry) this.playEntry(current);
-    else this.preloadNext();
-    this.emit("queue");
-  }
-
   stop() {
     this.slots.forEach((slot) => this.clear(slot));
     this.emit("track");
