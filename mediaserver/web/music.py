@@ -3,7 +3,7 @@ lists (`pagination.py`). The catalog is made by the scan (`library/music.py`); c
 image cache, served by `titles.image` like the posters."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request, url_for
+from flask import Blueprint, Flask, abort, request, url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
@@ -106,6 +106,8 @@ def track_loads() -> tuple:
 ARTIST_SORTS = {"name": Artist.search_text}
 ALBUM_SORTS = {"title": Album.search_text, "year": Album.year, "added": Album.created_at,
                "artist": Artist.search_text}
+#: At most this many `ids` in one `GET /api/library/tracks`.
+IDS_MAX = 500
 TRACK_SORTS = {"title": Track.search_text, "duration": Track.duration_ms, "album": Album.search_text}
 
 
@@ -163,9 +165,15 @@ def api_album(album_id: int):
 @bp.get("/api/library/tracks")
 @login_required
 def api_tracks():
-    """`GET /api/library/tracks?q&album_id&artist_id&sort=title|album|duration&order&page&per_page`;
-    `artist_id` gives the tracks crediting that artist; `sort=album` keeps each album in disc/track order."""
+    """`GET /api/library/tracks?q&album_id&artist_id&ids&sort=title|album|duration&order&page&per_page`;
+    `artist_id` gives the tracks crediting that artist; `sort=album` keeps each album in disc/track order;
+    `ids` (comma-separated, at most IDS_MAX) those tracks (the playback session's queue, music-session.js)."""
     query = _q(select(Track).join(Track.album), Track.search_text).options(*track_loads())
+    if request.args.get("ids"):
+        raw = request.args["ids"].split(",")
+        if len(raw) > IDS_MAX or not all(part.isdigit() and len(part) < 19 for part in raw):
+            abort(400, f"ids must be at most {IDS_MAX} comma-separated track ids")
+        query = query.where(Track.id.in_([int(part) for part in raw]))
     if request.args.get("album_id"):
         query = query.where(Track.album_id == int_arg("album_id", 0, 1, 2**63 - 1))
     if request.args.get("artist_id"):

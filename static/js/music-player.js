@@ -14,6 +14,8 @@
 // measured time from a play() of a loaded element to its first advancing currentTime (learned at
 // every hand-over, for direct files and HLS apart; LEAD_START_MS before the first). In the last FINE_WINDOW_MS of a track this is checked every few ms. The old element
 // plays to its end, is emptied and loads the track after. Without a loaded next track, `ended` starts it.
+// With a session (`controls`, music-session.js) the session says what plays and where; this module
+// keeps the sound, the preloading and the gapless hand-over.
 // Events (an EventTarget): "track" (the current entry changed), "state" (played or paused), "time",
 // "status" ({text}). Test hook: `transitions`, one {latency_ms, lead_ms, early} per track change.
 import { errorKind, reportPlaybackError, scheduleRenewal, tokenOf, tokenRewriter } from "./player-core.js";
@@ -58,6 +60,8 @@ export class MusicPlayer extends EventTarget {
     this.transitions = [];
     this.watchTimer = null;
     this.retryTimer = null;
+    this.controls = null;  // the playback session (music-session.js): what the controls ask
+    this.wanted = null;    // the latest playEntry call: an older one that resolves late is dropped
     const saved = Number(localStorage.getItem(VOLUME_KEY));
     this.setVolume(localStorage.getItem(VOLUME_KEY) !== null && isFinite(saved) ? saved : 1);
     this.slots.forEach((slot) => this.listen(slot));
@@ -152,17 +156,18 @@ export class MusicPlayer extends EventTarget {
     }
   }
 
-  // Play the queue's current entry `entry` now (from its start).
-  async playEntry(entry) {
+  // Play the queue's current entry `entry`: from its start, or (the session, music-session.js) from
+  // `at()` ms, after `wait()` ms, and only loaded (paused) when `play` is false.
+  async playEntry(entry, { at = null, play = true, wait = null } = {}) {
     clearTimeout(this.retryTimer);
-    const old = this.active;
+    const old = this.active, wanted = this.wanted = {};
     let slot;
     if (this.idle.entry === entry && !this.idle.retiring) {
       this.activeIndex = 1 - this.activeIndex;
       slot = this.active;
       this.clear(old);
-    } else if (old.entry === entry && old.ready) {
-      old.el.currentTime = 0;  // repeat one without a second copy loaded
+    } else if (old.entry === entry && old.loaded) {
+      if (old.ready && !at) old.el.currentTime = 0;  // repeat one without a second copy loaded
       slot = old;
     } else {
       slot = old;
@@ -170,10 +175,17 @@ export class MusicPlayer extends EventTarget {
     }
     this.emit("track");
     const answer = await slot.loaded;
-    if (answer.stale || slot.entry !== entry || slot !== this.active) return;
+    if (answer.stale || slot.entry !== entry || slot !== this.active || wanted !== this.wanted) return;
     if (!answer.ok) { this.notReady(entry, answer); return; }
     this.say(answer.body.method === "direct" ? "" : (answer.body.status === "live" ? "Playing while it is prepared" : ""));
-    this.start(slot, false);
+    if (at) {
+      const ms = at();
+      if (Math.abs(slot.el.currentTime * 1000 - ms) > 40) slot.el.currentTime = ms / 1000;
+    }
+    if (!play) slot.el.pause();
+    else if (wait && wait() > 0) setTimeout(() => { if (wanted === this.wanted && slot === this.active) this.start(slot, false); }, wait());
+    else this.start(slot, false);
+    this.emit("state");
     this.preloadNext();
   }
 
@@ -210,6 +222,7 @@ export class MusicPlayer extends EventTarget {
   }
 
   reload(entry) {
+    if (this.controls && this.controls.retry) { this.controls.retry(); return; }
     if (this.active.entry === entry) this.clear(this.active);
     this.playEntry(entry);
   }
@@ -219,6 +232,7 @@ export class MusicPlayer extends EventTarget {
     this.clear(this.active);
     this.retryTimer = setTimeout(() => {
       if (this.queue.current() !== entry) return;
+      if (this.controls) { this.controls.next(); return; }  // the session moves on
       const next = this.queue.next();
       if (next && next !== entry) this.playEntry(next);
     }, SKIP_AFTER_MS);
@@ -226,7 +240,7 @@ export class MusicPlayer extends EventTarget {
 
   // Load the entry after the current one into the idle element (unless it holds it already).
   preloadNext() {
-    const next = this.queue.peekNext(), idle = this.idle;
+    const next = this.following(), idle = this.idle;
     if (idle.retiring || idle.entry === next) return;
     if (!next) { if (idle.entry) this.clear(idle); return; }
     this.load(idle, next).then((answer) => {
@@ -236,12 +250,19 @@ export class MusicPlayer extends EventTarget {
     });
   }
 
+  // The entry to play when the current one ends: the queue's next, or its current one when the session
+  // has moved on already (its state came before this element's end).
+  following() {
+    const current = this.queue.current();
+    return current && current !== this.active.entry && this.active.entry ? current : this.queue.peekNext();
+  }
+
   // Start the next track its lead (ms) before the current one ends (see the header).
   watch() {
     clearTimeout(this.watchTimer);
     const slot = this.active, el = slot.el, idle = this.idle;
     if (!slot.entry || el.paused || !isFinite(el.duration) || idle.retiring) return;
-    const next = this.queue.peekNext();
+    const next = this.following();
     if (!next || idle.entry !== next || !idle.ready) return;
     const leftMs = (el.duration - el.currentTime) * 1000 / (el.playbackRate || 1);
     if (leftMs <= this.leads[idle.kind]) { this.handOver(); return; }
@@ -250,7 +271,7 @@ export class MusicPlayer extends EventTarget {
 
   handOver() {
     const old = this.active, next = this.idle;
-    this.queue.next({ ended: true });
+    if (this.queue.current() === old.entry) this.queue.next({ ended: true });  // else the session moved on already
     this.activeIndex = 1 - this.activeIndex;
     this.start(next, true);  // loaded at 0: no seek, which would add its own delay
     old.retiring = true;
@@ -268,18 +289,9 @@ export class MusicPlayer extends EventTarget {
   }
 
   onEnded() {
-    const entry = this.queue.next({ ended: true });
+    const entry = this.queue.current() === this.active.entry ? this.queue.next({ ended: true }) : this.queue.current();
     if (entry) this.playEntry(entry);
     else { this.emit("state"); this.say("End of the queue."); }
-  }
-
-  // After the queue changed: play its current entry if it is another, and preload what follows.
-  sync() {
-    const current = this.queue.current();
-    if (!current) this.stop();
-    else if (current !== this.active.entry) this.playEntry(current);
-    else this.preloadNext();
-    this.emit("queue");
   }
 
   stop() {
@@ -323,8 +335,9 @@ export class MusicPlayer extends EventTarget {
   mediaSession() {
     if (!("mediaSession" in navigator)) return;
     const session = navigator.mediaSession;
-    const handlers = { play: () => this.toggle(), pause: () => this.toggle(), previoustrack: () => this.previous(),
-                       nexttrack: () => this.next(), seekto: (d) => this.seek(d.seekTime) };
+    const c = () => this.controls || this;  // the session's controls once there is one (music-session.js)
+    const handlers = { play: () => c().toggle(), pause: () => c().toggle(), previoustrack: () => c().previous(),
+                       nexttrack: () => c().next(), seekto: (d) => c().seek(d.seekTime) };
     Object.entries(handlers).forEach(([action, handler]) => {
       try { session.setActionHandler(action, handler); } catch { /* an action this browser lacks */ }
     });
@@ -335,6 +348,6 @@ export class MusicPlayer extends EventTarget {
       session.metadata = new MediaMetadata({ title: t.title, artist: (t.artists || []).map((a) => a.name).join(", "),
                                              album: t.album || "", artwork: t.cover_url ? [{ src: t.cover_url }] : [] });
     });
-    this.addEventListener("state", () => { session.playbackState = this.playing ? "playing" : "paused"; });
+    this.addEventListener("state", () => { session.playbackState = (this.controls || this).playing ? "playing" : "paused"; });
   }
 }

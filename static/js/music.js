@@ -1,35 +1,36 @@
 // The music pages (templates/music.html): one page, its view chosen by the URL (music-routes.js) and
 // rendered from the API (music-views.js), the player bar (music-bar.js) over the queue
-// (music-queue.js) and the two <audio> elements (music-player.js).
+// (music-queue.js) and the two <audio> elements (music-player.js), all of it a view of the user's
+// playback session (music-session.js: every device the user is signed in on shows and controls it).
 //
 // Moving between music views never loads a page: a click on a link to a music URL (same origin, no
 // modifier key, no target) and the search form push the new URL (History API) and render its view;
 // Back and Forward (popstate) render theirs. So the player bar and its <audio> elements live on and
 // keep playing. Any other link loads its page as usual (and the music stops).
 // `?play=<track id>` on an album's URL starts the album at that track (where /watch sends a track).
-// Test hook: window.mediaserverMusic = {queue, player}.
+// Test hook: window.mediaserverMusic = {queue, player, session}.
 import { MusicBar } from "./music-bar.js";
 import { MusicPlayer } from "./music-player.js";
 import { MusicQueue } from "./music-queue.js";
+import { MusicSession } from "./music-session.js";
 import { isMusicLink, parseRoute, searchUrl } from "./music-routes.js";
 import { render } from "./music-views.js";
 
 const queue = new MusicQueue();
 const player = new MusicPlayer([...document.querySelectorAll("#player-bar audio.music-audio")], queue);
-const bar = new MusicBar(player, queue);
+const session = new MusicSession(player, queue);
+const bar = new MusicBar(player, queue, session);
 const viewBox = document.getElementById("music-view");
 const searchForm = document.getElementById("music-search");
 let shown = 0;  // the number of the latest render: an older one that finishes late is dropped
 
 const actions = {
   playTracks(tracks, start = 0, { shuffle = false } = {}) {
-    if (shuffle) queue.setShuffle(true);
-    queue.playAlbum(tracks, start);
+    session.playTracks(tracks, start, shuffle);
     bar.showShuffle();
-    player.sync();
   },
-  playNext(tracks) { queue.playNext(tracks); player.sync(); },
-  addToQueue(tracks) { queue.addToQueue(tracks); player.sync(); },
+  playNext(tracks) { session.change(() => queue.playNext(tracks)); },
+  addToQueue(tracks) { session.change(() => queue.addToQueue(tracks)); },
   navigate,
 };
 
@@ -92,5 +93,5 @@ searchForm.addEventListener("input", () => {
 });
 
 window.addEventListener("popstate", () => show(true));
-window.mediaserverMusic = { queue, player };
+window.mediaserverMusic = { queue, player, session };
 show(false);
