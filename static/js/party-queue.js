@@ -4,7 +4,8 @@
 // queue_move, skip, decide); a guest's "Add" sends `request {kind: "add", payload: {media_file_id}}` and
 // sees its requests' outcome. Whoever may control plays an item next ("Next": `nudge {item_id}`) and sets
 // the queue's mode (#queue-mode: `set_queue_mode {mode: once|circulate}`). Titles come from
-// GET /api/parties/<code>/titles?q=...
+// GET /api/parties/<code>/titles?q=...; the host's and cohosts' own playlists (/api/playlists) are listed
+// there too, and "Add all" queues a playlist's tracks.
 export class PartyQueue {
   // ctx: {socket, titlesUrl, role() -> "host"|"cohost"|"guest", canControl() -> bool, meId() -> id,
   //       memberName(id) -> name, notice(text)}
@@ -189,13 +190,57 @@ export class PartyQueue {
       li.append(name, " ", add);
       return li;
     });
+    if (this.editor()) rows.unshift(...await this.playlistRows(this.search.value.trim().toLowerCase()));
+    if (seq !== this.searchSeq) return;
     this.results.replaceChildren(...(rows.length ? rows : [PartyQueue.note("No titles match.")]));
+  }
+
+  // The host's or a cohost's own playlists whose name holds `q`, each with "Add all" (a guest has none:
+  // the API answers 401, and nothing is listed).
+  async playlistRows(q) {
+    let items = [];
+    try {
+      const response = await fetch("/api/playlists", { credentials: "same-origin" });
+      if (response.ok) items = (await response.json()).items || [];
+    } catch (e) { return []; }
+    return items.filter((p) => p.track_count && (!q || p.name.toLowerCase().includes(q))).map((p) => {
+      const li = document.createElement("li");
+      li.dataset.playlistId = String(p.id);
+      const name = document.createElement("span");
+      name.textContent = "Playlist: " + p.name + " (" + p.track_count + (p.track_count === 1 ? " track)" : " tracks)");
+      const add = this.button("Add all", () => this.addPlaylist(p.id), "Add the playlist " + p.name + " to the queue");
+      add.classList.add("add-playlist");
+      li.append(name, " ", add);
+      return li;
+    });
+  }
+
+  // Queue a playlist's tracks in order, as many as the queue has room for (party/queue.py MAX_QUEUE).
+  async addPlaylist(id) {
+    let body;
+    try {
+      const response = await fetch("/api/playlists/" + id, { credentials: "same-origin" });
+      body = await response.json();
+      if (!response.ok) throw new Error(body.message || "HTTP " + response.status);
+    } catch (e) { this.ctx.notice("Could not read the playlist: " + e.message); return; }
+    const room = Math.max(0, PartyQueue.MAX_QUEUE - this.items.length);
+    const tracks = body.items.map((item) => item.track).slice(0, room);
+    // one at a time, each after the last one's answer: the server may handle a burst of events out of order
+    for (const t of tracks) {
+      if (!this.ctx.socket.connected) { this.ctx.notice("Not connected to the party: try again in a moment."); return; }
+      try {
+        await this.ctx.socket.timeout(5000).emitWithAck("queue_add", { media_file_id: t.media_file_id });
+      } catch (e) { this.ctx.notice("The party did not answer: " + e.message); return; }
+    }
+    this.ctx.notice("Queued " + tracks.length + " of the " + body.items.length + " tracks of " + body.name + ".");
   }
 
   add(title) {
     if (this.editor()) this.send("queue_add", { media_file_id: title.media_file_id });
     else this.send("request", { kind: "add", payload: { media_file_id: title.media_file_id } });
   }
+
+  static MAX_QUEUE = 200;
 
   static note(text) {
     const li = document.createElement("li");

@@ -1,6 +1,6 @@
 """Playlists in the music pages, in Chromium (issue 14): an album added to a new playlist from its page,
 the playlist listed, reordered, an entry removed, played in the bar, renamed, a listening party started
-from it (its page shows the first track), and deleted."""
+from it (its page shows the first track), queued again into that party from its page, and deleted."""
 from __future__ import annotations
 
 from tests.e2e.test_music import album_id, music, music_server  # noqa: F401 (fixtures)
@@ -39,8 +39,13 @@ def test_a_playlist_is_made_from_an_album_edited_played_and_shared_as_a_party(mu
     page.get_by_role("button", name="Start a listening party with this playlist").click()
     page.wait_for_url("**/p/*")
     page.wait_for_function("() => document.getElementById('now-track-title').textContent === 'Beta'", timeout=20_000)
-    assert [i["title"] for i in page.context.request.get(page.url.replace("/p/", "/api/parties/")).json()["queue"]["items"]] \
-        == ["Queue Band – Alpha"]
+    party_api = page.url.replace("/p/", "/api/parties/")
+    assert [i["title"] for i in page.context.request.get(party_api).json()["queue"]["items"]] == ["Queue Band – Alpha"]
+    page.fill("#title-search", "late")  # the host's playlists are offered with the titles
+    page.get_by_role("button", name="Add the playlist Late evening to the queue").click()
+    page.wait_for_function("() => document.querySelectorAll('#queue li[data-item-id]').length === 3")
+    assert [i["title"] for i in page.context.request.get(party_api).json()["queue"]["items"]] == \
+        ["Queue Band – Alpha", "Queue Band – Beta", "Queue Band – Alpha"]
     page.goto(f"{base}/music/playlists/{listed[0]['id']}")
     page.get_by_role("button", name="Delete the playlist").click()
     page.wait_for_selector("text=No playlists yet.")
