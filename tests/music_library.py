@@ -10,10 +10,20 @@ from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggvorbis import OggVorbis
 
 from mediaserver import create_app
-from tests.helpers import app_config
+from mediaserver.scanner.walk import MEDIA_EXTENSIONS
+from tests.helpers import MUSIC_TAGS, app_config, link_file
 
 CODECS = {".flac": ["-c:a", "flac"], ".mp3": ["-c:a", "libmp3lame"], ".m4a": ["-c:a", "aac"],
           ".ogg": ["-c:a", "libvorbis"]}
+
+
+def link_music_tags(root):
+    """Link every file of ../shared/music-tags with a media extension into `root` (made): 92 files."""
+    root.mkdir(parents=True)
+    for path in MUSIC_TAGS.iterdir():
+        if path.is_file() and path.suffix.lower() in MEDIA_EXTENSIONS:
+            link_file(path, root / path.name)
+    return root
 
 
 def tone(path, hz, seconds=1, codec=None):

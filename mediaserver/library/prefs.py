@@ -49,7 +49,8 @@ def _delete(session: Session, key: str) -> None:
 
 
 def auto_transcode(session: Session, defaults: LibrarySettings) -> bool:
-    """Whether a scan enqueues a ladder job for each new or changed file (default: MEDIASERVER_AUTO_TRANSCODE)."""
+    """Whether a scan enqueues a ladder job for each new or changed file (default: MEDIASERVER_AUTO_TRANSCODE);
+    direct-play audio files are left out either way (`jobs.worth_pre_transcoding`)."""
     return bool(_get(session, AUTO_TRANSCODE, defaults.auto_transcode))
 
 

@@ -115,8 +115,10 @@ def _after_scan(session: Session, summary: ScanSummary, cataloguer: catalog.Cata
 
         try:
             for media_id in summary.added_ids:
-                jobs.enqueue(session, session.get(MediaFile, media_id))
-                result.queued += 1
+                media = session.get(MediaFile, media_id)
+                if jobs.worth_pre_transcoding(media):  # not an audio file played as it is
+                    jobs.enqueue(session, media)
+                    result.queued += 1
         except RedisError as exc:  # the scan itself ran
             tell(f"warning: nothing more queued for transcoding: the job queue (Redis) is unreachable: {exc}")
         tell(f"queued {result.queued} transcode job(s) for the worker (python worker.py)")

@@ -167,3 +167,12 @@ def subtitle_kind(codec: str | None) -> str:
     if codec in BITMAP_SUBTITLE_CODECS:
         return "bitmap"
     return "unknown"
+
+
+def worth_pre_transcoding(decision: Decision, streams: list[StreamFacts] | tuple[StreamFacts, ...]) -> bool:
+    """Whether a scan with auto-transcode on queues a ladder for a file: always, except for an
+    audio-only file played directly (`decision.method` DIRECT, no real video): a player is sent the
+    file itself, so its ladder (one AAC rendition) would never be served, only stored (a FLAC library
+    of 10,000 tracks would cost hours of worker time and about 30 GB). A direct-play video file keeps
+    its ladder: its lower rungs serve slow connections."""
+    return not (decision.method == DIRECT and main_video(streams) is None)

@@ -24,14 +24,24 @@ from sqlalchemy.orm import Session
 
 from .. import rqjobs
 from ..models import MediaFile, TranscodeJob, utcnow
-from . import recovery
+from . import decision, recovery
 from .execute import ACTIVE, fail, folder_name, settings, unpublish
+from .facts import media_facts
+from .plan import decision_for
 from .recovery import enqueue_rq, is_dead, new_rq_id, recover
 
 
 def _queue() -> Queue:
     """The current app's transcode queue (`app.task_queue`, on `MEDIASERVER_QUEUE`)."""
     return current_app.task_queue
+
+
+def worth_pre_transcoding(media: MediaFile) -> bool:
+    """`decision.worth_pre_transcoding` for a scanned file (False for one that failed to probe)."""
+    if media.status != "ok":
+        return False
+    facts = media_facts(media)
+    return decision.worth_pre_transcoding(decision_for(facts), facts.streams)
 
 
 def enqueue(session: Session, media: MediaFile) -> TranscodeJob:

@@ -186,13 +186,16 @@ def _encode(session: Session, job: TranscodeJob, ladder: LadderJob, out: str, du
 def _finish(out: str, ladder: LadderJob, media: MediaFacts, subtitles: list[SubtitleRendition],
             ffmpeg_log: str) -> None:
     """Check coverage, then VOD media playlists and the measured master. Raises TranscodeError (with
-    ffmpeg's log lines) when a rendition stops short of its source stream."""
+    ffmpeg's log lines) when a rendition is empty (0 s) or stops short of its source stream."""
     fps = ladder.cfr_fps or next((s.fps for s in media.streams if s.index == ladder.video_index), None)
     video = [measure_rendition(out, r.name, width=r.width, height=r.height, frame_rate=fps) for r in ladder.rungs]
     audio = _audio_renditions(media, ladder, out, measured=True)
     durations = {s.index: s.duration_ms for s in media.streams}
     checks = [(v, ladder.video_index) for v in video] + list(zip(audio, [a.index for a in ladder.audios]))
     for rendition, index in checks:
+        if rendition.duration_s <= 0:  # e.g. a DSD file of a few ms that ffmpeg reads no sample from
+            raise TranscodeError(f"decoding gave nothing to play ({rendition.uri} is empty); the source is "
+                                 f"damaged or holds no audio. ffmpeg said:\n{ffmpeg_log}")
         duration_ms = durations.get(index) or media.duration_ms
         if duration_ms:
             expected_s = duration_ms / 1000

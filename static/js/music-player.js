@@ -19,6 +19,7 @@
 // Events (an EventTarget): "track" (the current entry changed), "state" (played or paused), "time",
 // "status" ({text}). Test hook: `transitions`, one {latency_ms, lead_ms, early} per track change.
 import { errorKind, reportPlaybackError, scheduleRenewal, tokenOf, tokenRewriter } from "./player-core.js";
+import { seekableTime } from "./sync-rules.js";
 
 // The first guesses of a loaded element's start latency (ms), by the playback answer's `kind`: an MSE
 // (hls.js) element measured 23-35 ms in headless Chromium, a file 5-25 ms.
@@ -48,6 +49,9 @@ function canPlay(el) {
 }
 
 const trackName = (entry) => "“" + entry.track.title + "”";
+
+// Seek `el` to `seconds`, kept inside what it can seek to (sync-rules.js: seekableTime).
+const seekElement = (el, seconds) => { el.currentTime = seekableTime(seconds, el.duration); };
 
 export class MusicPlayer extends EventTarget {
   constructor(elements, queue) {
@@ -180,7 +184,7 @@ export class MusicPlayer extends EventTarget {
     this.say(answer.body.method === "direct" ? "" : (answer.body.status === "live" ? "Playing while it is prepared" : ""));
     if (at) {
       const ms = at();
-      if (Math.abs(slot.el.currentTime * 1000 - ms) > 40) slot.el.currentTime = ms / 1000;
+      if (Math.abs(slot.el.currentTime * 1000 - ms) > 40) seekElement(slot.el, ms / 1000);
     }
     if (!play) slot.el.pause();
     else if (wait && wait() > 0) setTimeout(() => { if (wanted === this.wanted && slot === this.active) this.start(slot, false); }, wait());
@@ -321,7 +325,7 @@ export class MusicPlayer extends EventTarget {
 
   seek(seconds) {
     const el = this.active.el;
-    if (this.active.entry && isFinite(seconds)) el.currentTime = Math.max(0, Math.min(seconds, el.duration || 0));
+    if (this.active.entry && isFinite(seconds)) seekElement(el, seconds);
   }
 
   // Volume 0..1 on both elements, kept in localStorage.

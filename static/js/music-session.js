@@ -19,7 +19,7 @@
 //   with the whole new order, the current track's position kept when it stays current.
 // Test hook: window.mediaserverMusic.session.
 import { PartyClock, eventId } from "./party-clock.js";
-import { correction, learnSeekLatency, roomPosition, seekAim } from "./sync-rules.js";
+import { correction, learnSeekLatency, roomPosition, seekAim, seekableTime } from "./sync-rules.js";
 
 export const RESEEK_MS = 500;   // the active device's drift from the projection that seeks at once
 export const CHECK_MS = 200;    // the active device's drift is judged this often (sync-rules.js correction)
@@ -43,6 +43,7 @@ function myDeviceId() {
   return id;
 }
 
+const seekElement = (el, seconds) => { el.currentTime = seekableTime(seconds, el.duration); };
 const sameIds = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class MusicSession extends EventTarget {
@@ -224,12 +225,12 @@ export class MusicSession extends EventTarget {
     if (slot.entry === entry && slot.ready) {
       if (s.state === "paused") {
         el.pause();
-        if (Math.abs(el.currentTime * 1000 - s.position_ms) > 50) el.currentTime = s.position_ms / 1000;
+        if (Math.abs(el.currentTime * 1000 - s.position_ms) > 50) seekElement(el, s.position_ms / 1000);
       } else if (el.paused) {
-        el.currentTime = seekAim(target(), this.seekLatency) / 1000;
+        seekElement(el, seekAim(target(), this.seekLatency) / 1000);
         this.startTimer = setTimeout(() => player.start(slot, false), wait());
       } else if (Math.abs(el.currentTime * 1000 - target()) > RESEEK_MS) {
-        el.currentTime = target() / 1000;
+        seekElement(el, target() / 1000);
       }
       player.emit("state");
       player.preloadNext();
@@ -266,7 +267,7 @@ export class MusicSession extends EventTarget {
     this.correcting = r.correctingSinceMs;
     if (r.action === "rate") el.playbackRate = r.rate;
     else if (r.action === "stop") el.playbackRate = 1;
-    else if (r.action === "seek") { el.playbackRate = 1; el.currentTime = seekAim(target, this.seekLatency) / 1000; }
+    else if (r.action === "seek") { el.playbackRate = 1; seekElement(el, seekAim(target, this.seekLatency) / 1000); }
   }
 
   // A track that was not ready (a transcode) is asked for again: play what the session says.

@@ -28,6 +28,7 @@ export const RULES = Object.freeze({
   MAX_SEEK_LATENCY_MS: 2000,  // the learned seek latency never grows past this
   REJOIN_SEEK_OVER_MS: 150, REJOIN_WINDOW_MS: 8000,
   REJOIN_CLOCK_SAMPLES: 5,    // the clock's first burst (party-clock.js: 5 pings 100 ms apart)
+  END_GUARD_S: 0.05,          // a seek stops this far (s) before the element's end: see seekableTime
 });
 
 // `ms` within [0, durationMs] (no upper bound when the duration is unknown: null or 0).
@@ -99,4 +100,14 @@ export function seekAim(targetMs, seekLatencyMs, roomRate = 1) {
 // one, never above MAX_SEEK_LATENCY_MS.
 export function learnSeekLatency(previousMs, tookMs) {
   return Math.min(RULES.MAX_SEEK_LATENCY_MS, 0.5 * previousMs + 0.5 * tookMs);
+}
+
+// Where an element at `seconds` can be sought to, given its `durationS` (NaN or Infinity: unknown):
+// at least 0 and at most END_GUARD_S (50 ms: two MP3 frames, two AAC frames) before the end, so that
+// the last moments play out and `ended` comes as usual. Chromium's demuxers fail a seek into a file's
+// last frame ("PIPELINE_ERROR_READ: demuxer seek failed", seen on the 60 ms MP3s of music-tags), and a
+// projected position may pass the end of a track shorter than a start's latency.
+export function seekableTime(seconds, durationS) {
+  const bounded = Number.isFinite(durationS) && durationS > 0 ? Math.min(seconds, durationS - RULES.END_GUARD_S) : seconds;
+  return Math.max(0, bounded);
 }

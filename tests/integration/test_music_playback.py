@@ -17,7 +17,8 @@ from mediaserver.accounts import create_user
 from mediaserver.db import get_db
 from mediaserver.models import MediaFile
 from mediaserver.scanner.walk import MEDIA_EXTENSIONS
-from tests.helpers import MUSIC_TAGS, PASSWORD, TEST_REDIS_URL, app_config, link_file, run_worker
+from tests.helpers import MUSIC_TAGS, PASSWORD, TEST_REDIS_URL, app_config, run_worker
+from tests.music_library import link_music_tags
 
 #: What a browser is sent for each kind of file Chromium plays, by extension (MANIFEST.md's formats).
 DIRECT_MIME = {".flac": "audio/flac", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".m4b": "audio/mp4",
@@ -25,9 +26,11 @@ DIRECT_MIME = {".flac": "audio/flac", ".mp3": "audio/mpeg", ".m4a": "audio/mp4",
                ".oggflac": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav"}
 #: Files with those extensions that are not what Chromium plays: ALAC in MP4, Theora video in Ogg.
 NOT_DIRECT = {"alac.m4a", "sample.oggtheora", "sample_length.oggtheora"}
-#: Files that ffprobe opens but ffmpeg cannot decode to the end (a truncated WMA, an APE header alone):
-#: their transcode fails with ffmpeg's reason, and playback says so.
-UNDECODABLE_AUDIO = {"issue_29.wma", "mac-390-hdr.ape"}
+#: Files that ffprobe opens but ffmpeg cannot decode to the end (a truncated WMA, an APE header alone)
+#: or at all (DSD files of 0-12 ms from which it reads no sample: "Invalid data found"): their
+#: transcode fails with ffmpeg's reason, and playback says so.
+UNDECODABLE_AUDIO = {"issue_29.wma", "mac-390-hdr.ape", "2822400-1ch-0s-silence.dff", "2822400-1ch-0s-silence.dsf",
+                     "with-id3.dsf", "without-id3.dsf"}
 #: A few non-browser formats whose ladders are checked in detail: ALAC, WMA, APE, WavPack, TAK,
 #: Musepack, DSD, AC-3, AIFF.
 CHECKED_LADDERS = ("alac.m4a", "silence-1.wma", "silence-3.wma", "mac-396.ape", "silence-44-s.wv",
@@ -53,11 +56,7 @@ def two_track_file(path: Path) -> None:
 def music_app(tmp_path_factory):
     """Every file of music-tags with a media extension, and a two-track file, scanned (not transcoded)."""
     base = tmp_path_factory.mktemp("music-playback")
-    root = base / "lib"
-    root.mkdir()
-    for path in MUSIC_TAGS.iterdir():
-        if path.is_file() and path.suffix.lower() in MEDIA_EXTENSIONS:
-            link_file(path, root / path.name)
+    root = link_music_tags(base / "lib")
     two_track_file(root / TWO_TRACKS)
     redis = Redis.from_url(TEST_REDIS_URL)
     redis.flushdb()

@@ -4,6 +4,7 @@ import { test } from "node:test";
 
 import {
   RULES, clampPosition, clampRate, correction, isRunning, learnSeekLatency, roomPosition, seekAim, seekThreshold,
+  seekableTime,
 } from "../../static/js/sync-rules.js";
 
 const T0 = 1_700_000_000_000;
@@ -113,4 +114,13 @@ test("within 8 s of a join, once the clock has its first burst, one seek fixes a
     assert.equal(threshold, RULES.SEEK_OVER_MS);
     assert.equal(check(-367, { seekOverMs: threshold }).action, "rate");
   }
+});
+
+test("a seek stays 50 ms before the element's end (Chromium fails one into the last frame), and at or after 0", () => {
+  assert.equal(seekableTime(0.2, 0.06161), 0.06161 - RULES.END_GUARD_S);  // a 60 ms MP3, a start projected past its end
+  assert.equal(seekableTime(12.5, 240), 12.5);
+  assert.equal(seekableTime(-0.3, 240), 0);
+  assert.equal(seekableTime(0.2, 0.03), 0);  // shorter than the guard: from its start
+  assert.equal(seekableTime(42, NaN), 42);  // no metadata yet
+  assert.equal(seekableTime(42, Infinity), 42);  // a live playlist
 });

@@ -4,7 +4,7 @@ ffprobe's format_name values as it prints them for each kind of file (../shared/
 import pytest
 
 from mediaserver.streams import StreamFacts
-from mediaserver.transcode.decision import DIRECT, TRANSCODE, browser_audio_mime, decide
+from mediaserver.transcode.decision import DIRECT, TRANSCODE, browser_audio_mime, decide, worth_pre_transcoding
 
 MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
 MKV = "matroska,webm"
@@ -81,3 +81,14 @@ def test_a_video_file_is_not_judged_as_audio():
     h264 = StreamFacts(0, "video", "h264", "High", 41, "yuv420p", "progressive", "bt709", "1:1", 0, 1280, 720)
     assert decide(MP4, [h264, audio("aac", 1)]).mime == "video/mp4"
     assert decide(MKV, [h264, audio("opus", 1)]).mime is None  # remuxed: no file sent
+
+
+def test_a_direct_play_audio_file_gets_no_ladder_but_every_other_file_does():
+    def worth(container, streams):
+        return worth_pre_transcoding(decide(container, streams), streams)
+    assert not worth("flac", [audio("flac"), COVER])  # its cover is not video
+    assert not worth(MP4, [audio("aac")])
+    assert worth(MP4, [audio("alac")]) and worth("ape", [audio("ape")])  # a ladder is how they play
+    assert worth(MKV, [audio("opus", 0), audio("opus", 1)])  # each of its tracks offered
+    h264 = StreamFacts(0, "video", "h264", "High", 41, "yuv420p", "progressive", "bt709", "1:1", 0, 1280, 720)
+    assert worth(MP4, [h264, audio("aac", 1)])  # direct-play video keeps its lower rungs
